@@ -1,0 +1,21 @@
+package purego
+
+import "github.com/shmmap/shmmap/sysapi"
+
+// Impl is the purego implementation of the sysapi call set.
+var Impl = sysapi.Impl{
+	Name:     "purego",
+	Shmget:   Shmget,
+	Shmat:    Shmat,
+	Shmdt:    Shmdt,
+	Shmctl:   Shmctl,
+	Ftok:     Ftok,
+	Open:     Open,
+	Close:    Close,
+	Read:     Read,
+	Fstat:    Fstat,
+	Mmap:     Mmap,
+	Munmap:   Munmap,
+	Msync:    Msync,
+	Strerror: Strerror,
+}

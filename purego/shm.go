@@ -1,0 +1,72 @@
+package purego
+
+import (
+	"syscall"
+
+	"github.com/shmmap/shmmap/sysapi"
+	"golang.org/x/sys/unix"
+)
+
+// Shmget is shmget(2). Flag 0 looks up an existing segment and never creates
+// one; size 0 accepts a segment of any size.
+func Shmget(key int, size int, flag int) (int, error) {
+	id, err := unix.SysvShmGet(key, size, flag)
+	return id, errnoOf(err)
+}
+
+// Shmat is shmat(2) with a NULL address. The returned slice covers the
+// segment's real size as reported by IPC_STAT, not a size the caller asked
+// for. flag is 0 (read-write) or SHM_RDONLY, optionally with SHM_EXEC.
+func Shmat(id int, flag int) ([]byte, error) {
+	b, err := unix.SysvShmAttach(id, 0, flag)
+	return b, errnoOf(err)
+}
+
+// Shmdt is shmdt(2) on memory returned by Shmat.
+func Shmdt(data []byte) error {
+	return errnoOf(unix.SysvShmDetach(data))
+}
+
+// Shmctl is shmctl(2). For IPC_STAT it fills desc; for IPC_RMID desc may be
+// nil.
+func Shmctl(id int, cmd int, desc *sysapi.ShmidDS) (int, error) {
+	if cmd != unix.IPC_STAT {
+		r, err := unix.SysvShmCtl(id, cmd, nil)
+		return r, errnoOf(err)
+	}
+	if desc == nil {
+		return -1, syscall.EFAULT
+	}
+	var ds unix.SysvShmDesc
+	r, err := unix.SysvShmCtl(id, cmd, &ds)
+	if err != nil {
+		return r, errnoOf(err)
+	}
+	*desc = sysapi.ShmidDS{
+		Key:    ds.Perm.Key,
+		Uid:    ds.Perm.Uid,
+		Gid:    ds.Perm.Gid,
+		Cuid:   ds.Perm.Cuid,
+		Cgid:   ds.Perm.Cgid,
+		Mode:   ds.Perm.Mode,
+		Seq:    ds.Perm.Seq,
+		Segsz:  uint64(ds.Segsz),
+		Cpid:   ds.Cpid,
+		Lpid:   ds.Lpid,
+		Nattch: uint64(ds.Nattch),
+	}
+	desc.Atime, desc.Dtime, desc.Ctime = shmTimes(&ds)
+	return r, nil
+}
+
+// errnoOf returns err as a syscall.Errno (unix.Errno is the same type) so
+// both implementations report errors identically.
+func errnoOf(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(syscall.Errno); ok {
+		return e
+	}
+	return err
+}

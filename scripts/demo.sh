@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The article end to end across languages, inside a fresh IPC namespace so
+# key 0x1234 is our own and every segment vanishes with the namespace.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$root/bin
+
+if [ "${SHMMAP_DEMO_IN_NS:-}" != 1 ]; then
+	if ! unshare -i true 2>/dev/null; then
+		echo "demo: cannot create an IPC namespace (unshare -i needs root or CAP_SYS_ADMIN)" >&2
+		exit 1
+	fi
+	SHMMAP_DEMO_IN_NS=1 exec unshare -i bash "$0" "$@"
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# nattch KEY prints the segment's attach count (nothing if it does not exist).
+nattch() { ipcs -m | awk -v k="$1" '$1 == k { print $6 }'; }
+
+# wait_attached PID: wait until the writer has attached key 0x1234.
+wait_attached() {
+	for _ in $(seq 1000); do
+		[ "$(nattch 0x00001234)" = 1 ] && return 0
+		kill -0 "$1" 2>/dev/null || { echo "writer $1 exited early" >&2; return 1; }
+		sleep 0.01
+	done
+	echo "writer $1 never attached" >&2; return 1
+}
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "C writer -> Go reader (key 0x1234, 1024 bytes, mode 0600)"
+"$bin/c-writer" & pids+=($!); w=$!
+wait_attached "$w"
+echo "\$ reader            # Go port, purego"; "$bin/reader"
+echo "\$ reader -impl cshim"; "$bin/reader" -impl cshim
+echo "\$ grep SYSV /proc/$w/maps   # the C writer's mapping"
+grep SYSV "/proc/$w/maps"
+kill "$w"; wait "$w" 2>/dev/null || true
+ipcs -m
+ipcrm -M 0x1234
+
+step "Go writer -> C reader"
+"$bin/writer" -hold 30s & pids+=($!); w=$!
+wait_attached "$w"
+echo "\$ c-reader"; "$bin/c-reader"
+echo "\$ grep SYSV /proc/$w/maps   # the Go writer's mapping"
+grep SYSV "/proc/$w/maps"
+kill "$w"; wait "$w" 2>/dev/null || true
+ipcrm -M 0x1234
+
+for prog in c-mmap mmap; do
+	step "$prog on a fresh mmap.txt"
+	mkdir -p "$work/$prog" && cd "$work/$prog"
+	echo 'memory map me' > mmap.txt
+	echo "\$ $prog"; "$bin/$prog"
+	echo "\$ cat mmap.txt"; cat mmap.txt
+done
+
+step "left behind"
+ipcs -m
+echo "(the namespace, and anything in it, goes away when this script ends)"
