@@ -40,10 +40,12 @@ staticcheck:
 test-race:
 	$(GO) test -race -count=1 ./...
 
-# The pure-Go half must build and pass without a C toolchain in the binary.
+# The pure-Go half must build and pass without cgo: purego, the ports (the
+# cross-process matrix then runs C against Go/purego) and the conformance
+# suite over purego alone.
 test-nocgo:
-	CGO_ENABLED=0 $(GO) build ./purego ./procmaps ./impls ./cmd/...
-	CGO_ENABLED=0 $(GO) test -count=1 ./purego ./procmaps ./impls ./cmd/...
+	CGO_ENABLED=0 $(GO) build ./purego ./procmaps ./impls ./cmd/... .
+	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./cmd/...
 
 # Longer fuzzing than the seed-corpus run inside `make test`.
 fuzz:

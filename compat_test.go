@@ -84,13 +84,14 @@ func (p program) command(ctx context.Context, dir string, nobody bool) *exec.Cmd
 }
 
 // programs returns the C original of name and its Go port over each
-// implementation; the C original is always first.
+// implementation built into this test binary (purego, and cshim with cgo);
+// the C original is always first.
 func programs(name string) []program {
-	return []program{
-		{"C", filepath.Join(bin, "c-"+name), nil},
-		{"Go/cshim", filepath.Join(bin, name), []string{"-impl", "cshim"}},
-		{"Go/purego", filepath.Join(bin, name), []string{"-impl", "purego"}},
+	progs := []program{{"C", filepath.Join(bin, "c-"+name), nil}}
+	for _, sys := range impls.All() {
+		progs = append(progs, program{"Go/" + sys.Name, filepath.Join(bin, name), []string{"-impl", sys.Name}})
 	}
+	return progs
 }
 
 // run runs p to completion.

@@ -179,11 +179,7 @@ func Close(fd int) error {
 
 // Read calls read(2). It returns -1 and the errno on failure.
 func Read(fd int, p []byte) (int, error) {
-	var buf unsafe.Pointer
-	if len(p) > 0 {
-		buf = unsafe.Pointer(&p[0])
-	}
-	n, err := C.read(C.int(fd), buf, C.size_t(len(p)))
+	n, err := C.read(C.int(fd), addr(p), C.size_t(len(p)))
 	if n == -1 {
 		return -1, err
 	}
@@ -222,11 +218,7 @@ func Munmap(data []byte) error {
 
 // Msync calls msync(2).
 func Msync(data []byte, flags int) error {
-	var addr unsafe.Pointer
-	if len(data) > 0 {
-		addr = unsafe.Pointer(&data[0])
-	}
-	if r, err := C.msync(addr, C.size_t(len(data)), C.int(flags)); r == -1 {
+	if r, err := C.msync(addr(data), C.size_t(len(data)), C.int(flags)); r == -1 {
 		return err
 	}
 	return nil
@@ -240,18 +232,26 @@ func Strerror(errno syscall.Errno) string {
 
 // Impl is the cshim implementation of the sysapi call set.
 var Impl = sysapi.Impl{
-	Name:     "cshim",
-	Shmget:   Shmget,
-	Shmat:    Shmat,
-	Shmdt:    Shmdt,
-	Shmctl:   Shmctl,
-	Ftok:     Ftok,
-	Open:     Open,
-	Close:    Close,
-	Read:     Read,
-	Fstat:    Fstat,
-	Mmap:     Mmap,
-	Munmap:   Munmap,
-	Msync:    Msync,
-	Strerror: Strerror,
+	Name:    "cshim",
+	Shmget:  Shmget,
+	Shmat:   Shmat,
+	Shmdt:   Shmdt,
+	Shmctl:  Shmctl,
+	Ftok:    Ftok,
+	Open:    Open,
+	Close:   Close,
+	Read:    Read,
+	Fstat:   Fstat,
+	Mmap:    Mmap,
+	Munmap:  Munmap,
+	Msync:   Msync,
+	Madvise: Madvise,
+	Mlock:   Mlock,
+	Munlock: Munlock,
+
+	Ftruncate:   Ftruncate,
+	ShmOpen:     ShmOpen,
+	ShmUnlink:   ShmUnlink,
+	MemfdCreate: MemfdCreate,
+	Strerror:    Strerror,
 }

@@ -32,3 +32,6 @@ func Fstat(fd int) (int64, error) {
 	}
 	return st.Size, nil
 }
+
+// Ftruncate is ftruncate(2).
+func Ftruncate(fd int, length int64) error { return errnoOf(unix.Ftruncate(fd, length)) }

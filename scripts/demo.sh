@@ -44,7 +44,8 @@ echo "\$ reader -impl cshim"; "$bin/reader" -impl cshim
 echo "\$ grep SYSV /proc/$w/maps   # the C writer's mapping"
 grep SYSV "/proc/$w/maps"
 kill "$w"; wait "$w" 2>/dev/null || true
-ipcs -m
+echo "\$ ipcs -m   # the writer is gone; its segment persists with nattch 0, as in C"
+ipcs -m | grep -E '^(key|0x)'
 ipcrm -M 0x1234
 
 step "Go writer -> C reader"

@@ -55,6 +55,26 @@ type Impl struct {
 	Munmap func(data []byte) error
 	// Msync is msync(2).
 	Msync func(data []byte, flags int) error
+	// Madvise is madvise(2).
+	Madvise func(data []byte, advice int) error
+	// Mlock is mlock(2).
+	Mlock func(data []byte) error
+	// Munlock is munlock(2).
+	Munlock func(data []byte) error
+	// Ftruncate is ftruncate(2).
+	Ftruncate func(fd int, length int64) error
+
+	// ShmOpen is glibc's shm_open(3): it opens /dev/shm/NAME (leading slashes
+	// of name are skipped; an empty name, one containing a slash or one of
+	// 260 bytes or more is EINVAL)
+	// with O_NOFOLLOW|O_CLOEXEC added to flag, and reports EISDIR as EINVAL.
+	ShmOpen func(name string, flag int, mode uint32) (fd int, err error)
+	// ShmUnlink is glibc's shm_unlink(3): unlink /dev/shm/NAME; a name
+	// ShmOpen refuses is ENOENT, and EPERM is reported as EACCES.
+	ShmUnlink func(name string) error
+	// MemfdCreate is memfd_create(2): an anonymous file in memory, shared
+	// with child processes that inherit the descriptor.
+	MemfdCreate func(name string, flags int) (fd int, err error)
 
 	// Strerror is strerror(3): glibc's message for errno, "Unknown error N"
 	// for numbers glibc has no message for.
