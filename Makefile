@@ -10,7 +10,9 @@ FUZZTIME ?= 2m
 C_BINS  := bin/c-writer bin/c-reader bin/c-mmap
 GO_BINS := bin/writer bin/reader bin/mmap
 
-.PHONY: all demo test vet fmt-check staticcheck test-race test-nocgo fuzz clean
+CROSS_ARCHS := amd64 arm64 386 riscv64 ppc64le s390x
+
+.PHONY: all demo test vet fmt-check staticcheck test-race test-nocgo cross test-386 fuzz clean
 
 all: $(C_BINS) $(GO_BINS)
 
@@ -26,7 +28,7 @@ $(GO_BINS):
 demo: all
 	bash scripts/demo.sh
 
-test: vet fmt-check staticcheck test-race test-nocgo
+test: vet fmt-check staticcheck test-race test-nocgo cross test-386
 
 vet:
 	$(GO) vet ./...
@@ -46,6 +48,33 @@ test-race:
 test-nocgo:
 	CGO_ENABLED=0 $(GO) build ./purego ./procmaps ./impls ./cmd/... .
 	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./cmd/...
+
+# Every package builds without cgo on each architecture, and its tests
+# compile (go vet type-checks them).
+cross:
+	@for a in $(CROSS_ARCHS); do \
+		echo "CGO_ENABLED=0 GOARCH=$$a go build ./... && go vet ./..."; \
+		CGO_ENABLED=0 GOARCH=$$a $(GO) build ./... && CGO_ENABLED=0 GOARCH=$$a $(GO) vet ./... || exit 1; \
+	done
+
+# purego and the safe API as a 32-bit program on the 64-bit kernel, sharing
+# segments with the 64-bit C programs. Runs where the kernel executes 32-bit
+# binaries; elsewhere says so and only builds the test binaries.
+test-386:
+	@probe=$$(mktemp -d); \
+	printf 'package main\nfunc main() {}\n' > $$probe/p.go; \
+	CGO_ENABLED=0 GOARCH=386 $(GO) build -o $$probe/p $$probe/p.go; \
+	if $$probe/p 2>/dev/null; then \
+		rm -rf $$probe; \
+		echo "CGO_ENABLED=0 GOARCH=386 go test . ./purego ./conformance ./procmaps"; \
+		CGO_ENABLED=0 GOARCH=386 $(GO) test -count=1 . ./purego ./conformance ./procmaps; \
+	else \
+		rm -rf $$probe; \
+		echo "test-386: this kernel does not run 32-bit binaries (ia32 emulation off); building the 386 test binaries only"; \
+		for p in . ./purego ./conformance ./procmaps; do \
+			CGO_ENABLED=0 GOARCH=386 $(GO) test -c -o /dev/null $$p || exit 1; \
+		done; \
+	fi
 
 # Longer fuzzing than the seed-corpus run inside `make test`.
 fuzz:

@@ -43,13 +43,14 @@ func Shmctl(id int, cmd int, desc *sysapi.ShmidDS) (int, error) {
 		return r, errnoOf(err)
 	}
 	*desc = sysapi.ShmidDS{
-		Key:    ds.Perm.Key,
-		Uid:    ds.Perm.Uid,
-		Gid:    ds.Perm.Gid,
-		Cuid:   ds.Perm.Cuid,
-		Cgid:   ds.Perm.Cgid,
-		Mode:   ds.Perm.Mode,
-		Seq:    ds.Perm.Seq,
+		// The widths of these fields differ between architectures.
+		Key:    int32(ds.Perm.Key),
+		Uid:    uint32(ds.Perm.Uid),
+		Gid:    uint32(ds.Perm.Gid),
+		Cuid:   uint32(ds.Perm.Cuid),
+		Cgid:   uint32(ds.Perm.Cgid),
+		Mode:   uint32(ds.Perm.Mode),
+		Seq:    uint16(ds.Perm.Seq),
 		Segsz:  uint64(ds.Segsz),
 		Cpid:   ds.Cpid,
 		Lpid:   ds.Lpid,
