@@ -253,5 +253,10 @@ var Impl = sysapi.Impl{
 	ShmOpen:     ShmOpen,
 	ShmUnlink:   ShmUnlink,
 	MemfdCreate: MemfdCreate,
+	Semget:      Semget,
+	Semop:       Semop,
+	Semtimedop:  Semtimedop,
+	Semctl:      Semctl,
+	SemctlStat:  SemctlStat,
 	Strerror:    Strerror,
 }

@@ -16,7 +16,11 @@
 // IPC_STAT; for mmap, the length mapped).
 package sysapi
 
-import "syscall"
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
 
 // Impl is one implementation of the call set. Every field is set in the
 // values exported by cshim and purego.
@@ -75,6 +79,21 @@ type Impl struct {
 	// MemfdCreate is memfd_create(2): an anonymous file in memory, shared
 	// with child processes that inherit the descriptor.
 	MemfdCreate func(name string, flags int) (fd int, err error)
+
+	// Semget is semget(2): the identifier of the semaphore set at key,
+	// created with nsems semaphores if flag has IPC_CREAT.
+	Semget func(key int, nsems int, flag int) (id int, err error)
+	// Semop is semop(2).
+	Semop func(id int, sops []Sembuf) error
+	// Semtimedop is semtimedop(2): semop that gives up with EAGAIN after
+	// timeout (relative; nil waits forever).
+	Semtimedop func(id int, sops []Sembuf, timeout *unix.Timespec) error
+	// Semctl is semctl(2) for the commands that take or return an int:
+	// GETVAL, GETPID, GETNCNT, GETZCNT, SETVAL (arg is the value) and
+	// IPC_RMID.
+	Semctl func(id int, num int, cmd int, arg int) (result int, err error)
+	// SemctlStat is semctl(2) with IPC_STAT.
+	SemctlStat func(id int, desc *SemidDS) error
 
 	// Strerror is strerror(3): glibc's message for errno, "Unknown error N"
 	// for numbers glibc has no message for.
