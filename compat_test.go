@@ -49,6 +49,9 @@ func buildAndRun(m *testing.M) int {
 		func() error { return testutil.BuildC(filepath.Join(dir, "c-reader"), filepath.Join(ref, "reader.c")) },
 		func() error { return testutil.BuildC(filepath.Join(dir, "c-mmap"), filepath.Join(ref, "mmap.c")) },
 		func() error { return testutil.BuildC(filepath.Join(dir, "peer"), filepath.Join("testdata", "peer.c")) },
+		func() error {
+			return testutil.BuildC(filepath.Join(dir, "fixture"), filepath.Join("testdata", "fixture.c"))
+		},
 		func() error { return testutil.BuildGo(filepath.Join(dir, "writer"), "./cmd/writer") },
 		func() error { return testutil.BuildGo(filepath.Join(dir, "reader"), "./cmd/reader") },
 		func() error { return testutil.BuildGo(filepath.Join(dir, "mmap"), "./cmd/mmap") },

@@ -146,8 +146,8 @@ func TestSemaphoreCounter(t *testing.T) {
 		t.Errorf("under the semaphore: counter = %d, want %d", got, procs*n)
 	}
 	lost := false
-	for try := 0; try < 5 && !lost; try++ {
-		const n = 50000 // long enough for the processes to overlap
+	for try := 0; try < 10 && !lost; try++ {
+		const n = 100000 // long enough (~0.1 s each) for the processes to overlap
 		got := runCounters(t, shm, sems, k, n, "nolock")
 		t.Logf("without the semaphore: counter = %d of %d", got, procs*n)
 		lost = got < procs*n

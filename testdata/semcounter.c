@@ -41,7 +41,7 @@ int main(int argc, char **argv) {
 	for (long i = 0; i < n; i++) {
 		if (locked && semop(semid, &lock, 1) < 0) { perror("semcounter: semop"); return 1; }
 		long long v = *counter;
-		for (volatile int spin = 0; spin < 50; spin++) {}
+		for (volatile int spin = 0; spin < 200; spin++) {}
 		*counter = v + 1;
 		if (locked && semop(semid, &unlock, 1) < 0) { perror("semcounter: semop"); return 1; }
 	}

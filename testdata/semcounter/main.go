@@ -62,7 +62,7 @@ func main() {
 				check(sems.Lock(ctx, 0))
 			}
 			v := atomic.LoadInt64(counter)
-			for spin := 0; spin < 50; spin++ {
+			for spin := 0; spin < 200; spin++ {
 				atomic.LoadInt64(counter)
 			}
 			atomic.StoreInt64(counter, v+1)
