@@ -1,0 +1,72 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/shmmap/shmmap/internal/testutil"
+)
+
+var (
+	cBuild    sync.Once
+	cDir      string
+	cBuildErr error
+)
+
+// cProgram builds bench/c/NAME.c once (with -O2) and returns its path.
+func cProgram(b *testing.B, name string) string {
+	b.Helper()
+	cBuild.Do(func() {
+		cDir, cBuildErr = os.MkdirTemp("", "shmmap-bench-")
+		if cBuildErr != nil {
+			return
+		}
+		for _, n := range []string{"perop"} {
+			if cBuildErr = testutil.BuildC(filepath.Join(cDir, n), filepath.Join("c", n+".c")); cBuildErr != nil {
+				return
+			}
+		}
+	})
+	if cBuildErr != nil {
+		b.Fatal(cBuildErr)
+	}
+	return filepath.Join(cDir, name)
+}
+
+// cBench runs the C program for b.N iterations (at least minIters, so a
+// slow first round still measures a loop) and reports its own ns/op: the
+// time of the loop alone, not of starting the process.
+func cBench(b *testing.B, minIters int, prog string, op string, args ...string) float64 {
+	b.Helper()
+	iters := max(b.N, minIters)
+	out, err := exec.Command(cProgram(b, prog), append([]string{op, strconv.Itoa(iters)}, args...)...).Output()
+	if err != nil {
+		b.Fatalf("%s %s: %v", prog, op, err)
+	}
+	ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		b.Fatalf("%s %s printed %q", prog, op, out)
+	}
+	b.ReportMetric(ns, "ns/op")
+	return ns
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cDir != "" {
+		os.RemoveAll(cDir)
+	}
+	os.Exit(code)
+}
+
+func mustf(b *testing.B, err error, format string, args ...any) {
+	if err != nil {
+		b.Fatalf("%s: %v", fmt.Sprintf(format, args...), err)
+	}
+}
