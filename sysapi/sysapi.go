@@ -35,6 +35,10 @@ type Impl struct {
 	// Shmat is shmat(2) with a NULL address: it attaches segment id and
 	// returns the attached memory, sized from IPC_STAT.
 	Shmat func(id int, flag int) (data []byte, err error)
+	// ShmatSize is Shmat for a caller that already knows the segment's real
+	// size (from its own IPC_STAT): it skips the IPC_STAT. size must not
+	// exceed the segment's size.
+	ShmatSize func(id int, flag int, size int) (data []byte, err error)
 	// Shmdt is shmdt(2) on memory returned by Shmat of the same Impl.
 	Shmdt func(data []byte) error
 	// Shmctl is shmctl(2) for the commands IPC_STAT (which fills desc) and
