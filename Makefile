@@ -12,7 +12,7 @@ GO_BINS := bin/writer bin/reader bin/mmap
 
 CROSS_ARCHS := amd64 arm64 386 riscv64 ppc64le s390x
 
-.PHONY: all demo test vet fmt-check staticcheck test-race test-nocgo cross test-386 fuzz clean
+.PHONY: all demo test vet fmt-check staticcheck test-race test-nocgo cross test-386 fuzz bench clean
 
 all: $(C_BINS) $(GO_BINS)
 
@@ -75,6 +75,11 @@ test-386:
 			CGO_ENABLED=0 GOARCH=386 $(GO) test -c -o /dev/null $$p || exit 1; \
 		done; \
 	fi
+
+# Benchmarks against C and the peers, in interleaved rounds: writes
+# BENCHMARKS.md, bench/results/raw.txt (for benchstat) and the chart.
+bench:
+	cd bench && $(GO) vet ./... && $(GO) run ./cmd/report -rounds 5
 
 # Longer fuzzing than the seed-corpus run inside `make test`.
 fuzz:

@@ -69,6 +69,16 @@ func BenchmarkMapRead(b *testing.B) {
 			mustf(b, err, "ReadAt")
 		}
 	})
+	b.Run("shmmap.Bytes", func(b *testing.B) {
+		m, err := shmmap.MapFile(path, shmmap.MapShared)
+		mustf(b, err, "MapFile")
+		defer m.Close()
+		mem := m.Bytes()
+		b.SetBytes(4096)
+		for b.Loop() {
+			copy(buf, mem)
+		}
+	})
 	b.Run("mmap-go", func(b *testing.B) {
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		mustf(b, err, "open")
@@ -104,6 +114,16 @@ func BenchmarkMapWrite(b *testing.B) {
 		for b.Loop() {
 			_, err := m.WriteAt(buf, 0)
 			mustf(b, err, "WriteAt")
+		}
+	})
+	b.Run("shmmap.Bytes", func(b *testing.B) {
+		m, err := shmmap.MapFile(path, shmmap.MapShared)
+		mustf(b, err, "MapFile")
+		defer m.Close()
+		mem := m.Bytes()
+		b.SetBytes(4096)
+		for b.Loop() {
+			copy(mem, buf)
 		}
 	})
 	b.Run("mmap-go", func(b *testing.B) {

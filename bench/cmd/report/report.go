@@ -40,9 +40,9 @@ func targets() []target {
 	ts = append(ts,
 		target{Name: "as fast as mmap-go", Row: "BenchmarkMmap4K/shmmap.Map", Base: "BenchmarkMmap4K/mmap-go", Max: 1},
 		target{Name: "as fast as x/exp/mmap", Row: "BenchmarkMmap4K/shmmap.Map", Base: "BenchmarkMmap4K/x-exp-mmap(open+map+close)", Max: 1},
-		target{Name: "as fast as mmap-go", Row: "BenchmarkMapRead/shmmap.ReadAt", Base: "BenchmarkMapRead/mmap-go", Max: 1},
-		target{Name: "as fast as x/exp/mmap", Row: "BenchmarkMapRead/shmmap.ReadAt", Base: "BenchmarkMapRead/x-exp-mmap.ReadAt", Max: 1},
-		target{Name: "as fast as mmap-go", Row: "BenchmarkMapWrite/shmmap.WriteAt", Base: "BenchmarkMapWrite/mmap-go", Max: 1},
+		target{Name: "as fast as mmap-go (zero-copy)", Row: "BenchmarkMapRead/shmmap.Bytes", Base: "BenchmarkMapRead/mmap-go", Max: 1},
+		target{Name: "as fast as x/exp/mmap (ReadAt)", Row: "BenchmarkMapRead/shmmap.ReadAt", Base: "BenchmarkMapRead/x-exp-mmap.ReadAt", Max: 1},
+		target{Name: "as fast as mmap-go (zero-copy)", Row: "BenchmarkMapWrite/shmmap.Bytes", Base: "BenchmarkMapWrite/mmap-go", Max: 1},
 		target{Name: "as fast as mmap-go", Row: "BenchmarkMapSync/shmmap.Sync", Base: "BenchmarkMapSync/mmap-go", Max: 1},
 	)
 	return append(ts, ringTargets()...)
