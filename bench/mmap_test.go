@@ -60,9 +60,7 @@ func BenchmarkMapRead(b *testing.B) {
 	buf := make([]byte, 4096)
 	b.SetBytes(4096)
 	b.Run("shmmap.ReadAt", func(b *testing.B) {
-		m, err := shmmap.MapFile(path, shmmap.MapShared)
-		mustf(b, err, "MapFile")
-		defer m.Close()
+		m := mapShmmap(b, path)
 		b.SetBytes(4096)
 		for b.Loop() {
 			_, err := m.ReadAt(buf, 0)
@@ -70,9 +68,7 @@ func BenchmarkMapRead(b *testing.B) {
 		}
 	})
 	b.Run("shmmap.Bytes", func(b *testing.B) {
-		m, err := shmmap.MapFile(path, shmmap.MapShared)
-		mustf(b, err, "MapFile")
-		defer m.Close()
+		m := mapShmmap(b, path)
 		mem := m.Bytes()
 		b.SetBytes(4096)
 		for b.Loop() {
@@ -80,12 +76,7 @@ func BenchmarkMapRead(b *testing.B) {
 		}
 	})
 	b.Run("mmap-go", func(b *testing.B) {
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		mustf(b, err, "open")
-		defer f.Close()
-		m, err := mmapgo.Map(f, mmapgo.RDWR, 0)
-		mustf(b, err, "Map")
-		defer m.Unmap()
+		m := mapMmapGo(b, path)
 		b.SetBytes(4096)
 		for b.Loop() {
 			copy(buf, m)
@@ -107,9 +98,7 @@ func BenchmarkMapWrite(b *testing.B) {
 	path := file4k(b)
 	buf := make([]byte, 4096)
 	b.Run("shmmap.WriteAt", func(b *testing.B) {
-		m, err := shmmap.MapFile(path, shmmap.MapShared)
-		mustf(b, err, "MapFile")
-		defer m.Close()
+		m := mapShmmap(b, path)
 		b.SetBytes(4096)
 		for b.Loop() {
 			_, err := m.WriteAt(buf, 0)
@@ -117,9 +106,7 @@ func BenchmarkMapWrite(b *testing.B) {
 		}
 	})
 	b.Run("shmmap.Bytes", func(b *testing.B) {
-		m, err := shmmap.MapFile(path, shmmap.MapShared)
-		mustf(b, err, "MapFile")
-		defer m.Close()
+		m := mapShmmap(b, path)
 		mem := m.Bytes()
 		b.SetBytes(4096)
 		for b.Loop() {
@@ -127,12 +114,7 @@ func BenchmarkMapWrite(b *testing.B) {
 		}
 	})
 	b.Run("mmap-go", func(b *testing.B) {
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		mustf(b, err, "open")
-		defer f.Close()
-		m, err := mmapgo.Map(f, mmapgo.RDWR, 0)
-		mustf(b, err, "Map")
-		defer m.Unmap()
+		m := mapMmapGo(b, path)
 		b.SetBytes(4096)
 		for b.Loop() {
 			copy(m, buf)
@@ -144,24 +126,36 @@ func BenchmarkMapWrite(b *testing.B) {
 func BenchmarkMapSync(b *testing.B) {
 	path := file4k(b)
 	b.Run("shmmap.Sync", func(b *testing.B) {
-		m, err := shmmap.MapFile(path, shmmap.MapShared)
-		mustf(b, err, "MapFile")
-		defer m.Close()
+		m := mapShmmap(b, path)
 		for i := 0; b.Loop(); i++ {
 			m.Bytes()[0] = byte(i)
 			mustf(b, m.Sync(), "Sync")
 		}
 	})
 	b.Run("mmap-go", func(b *testing.B) {
-		f, err := os.OpenFile(path, os.O_RDWR, 0)
-		mustf(b, err, "open")
-		defer f.Close()
-		m, err := mmapgo.Map(f, mmapgo.RDWR, 0)
-		mustf(b, err, "Map")
-		defer m.Unmap()
+		m := mapMmapGo(b, path)
 		for i := 0; b.Loop(); i++ {
 			m[0] = byte(i)
 			mustf(b, m.Flush(), "Flush")
 		}
 	})
+}
+
+// mapShmmap maps path shared with the shmmap API until the benchmark ends.
+func mapShmmap(b *testing.B, path string) *shmmap.Mapping {
+	m, err := shmmap.MapFile(path, shmmap.MapShared)
+	mustf(b, err, "MapFile")
+	b.Cleanup(func() { m.Close() })
+	return m
+}
+
+// mapMmapGo maps path read-write with mmap-go until the benchmark ends.
+func mapMmapGo(b *testing.B, path string) mmapgo.MMap {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	mustf(b, err, "open")
+	defer f.Close()
+	m, err := mmapgo.Map(f, mmapgo.RDWR, 0)
+	mustf(b, err, "Map")
+	b.Cleanup(func() { m.Unmap() })
+	return m
 }
