@@ -19,7 +19,8 @@ var (
 	cBuildErr error
 )
 
-// cProgram builds bench/c/NAME.c once (with -O2) and returns its path.
+// cProgram builds the helper programs once — bench/c/NAME.c (with -O2) and
+// bench/internal/NAME — and returns the path of NAME.
 func cProgram(b *testing.B, name string) string {
 	b.Helper()
 	cBuild.Do(func() {
@@ -27,8 +28,15 @@ func cProgram(b *testing.B, name string) string {
 		if cBuildErr != nil {
 			return
 		}
-		for _, n := range []string{"perop"} {
+		for _, n := range []string{"perop", "stream"} {
 			if cBuildErr = testutil.BuildC(filepath.Join(cDir, n), filepath.Join("c", n+".c")); cBuildErr != nil {
+				return
+			}
+		}
+		for _, n := range []string{"streamer"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(cDir, n), "./internal/"+n)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				cBuildErr = fmt.Errorf("go build ./internal/%s: %v\n%s", n, err, out)
 				return
 			}
 		}
@@ -70,3 +78,6 @@ func mustf(b *testing.B, err error, format string, args ...any) {
 		b.Fatalf("%s: %v", fmt.Sprintf(format, args...), err)
 	}
 }
+
+// goProgram returns the path of the Go helper program NAME (see cProgram).
+func goProgram(b *testing.B, name string) string { return cProgram(b, name) }

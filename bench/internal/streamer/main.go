@@ -1,0 +1,98 @@
+// Command streamer is the Go end of the streaming and latency benchmarks,
+// with the same command line as c/stream.c:
+//
+//	streamer send|recv FD SIZE COUNT
+//	streamer ping|pong RFD WFD SIZE COUNT
+//
+// Messages are SIZE bytes; the first 8 carry the sequence number, which the
+// receiver checks. recv prints the nanoseconds from its first message to its
+// last; ping prints nanoseconds per round trip.
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 5 {
+		fail("usage: streamer send|recv FD SIZE COUNT | ping|pong RFD WFD SIZE COUNT")
+	}
+	mode := os.Args[1]
+	args := os.Args[2:]
+	rfd := atoi(args[0])
+	wfd := rfd
+	if mode == "ping" || mode == "pong" {
+		wfd, args = atoi(args[1]), args[1:]
+	}
+	size, count := max(atoi(args[1]), 8), atoi(args[2])
+	r := os.NewFile(uintptr(rfd), "r")
+	w := r
+	if wfd != rfd {
+		w = os.NewFile(uintptr(wfd), "w")
+	}
+	buf := make([]byte, size)
+	var start time.Time
+	for i := range count {
+		switch mode {
+		case "send":
+			binary.LittleEndian.PutUint64(buf, uint64(i))
+			mustWrite(w, buf)
+		case "recv":
+			mustRead(r, buf)
+			if i == 0 {
+				start = time.Now()
+			}
+			if seq := binary.LittleEndian.Uint64(buf); seq != uint64(i) {
+				fail(fmt.Sprintf("streamer: message %d has sequence %d", i, seq))
+			}
+		case "ping":
+			if i == 0 {
+				start = time.Now()
+			}
+			binary.LittleEndian.PutUint64(buf, uint64(i))
+			mustWrite(w, buf)
+			mustRead(r, buf)
+		case "pong":
+			mustRead(r, buf)
+			mustWrite(w, buf)
+		default:
+			fail("streamer: unknown mode " + mode)
+		}
+	}
+	switch mode {
+	case "recv":
+		fmt.Println(time.Since(start).Nanoseconds())
+	case "ping":
+		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(count))
+	}
+}
+
+func mustWrite(w io.Writer, b []byte) {
+	if _, err := w.Write(b); err != nil {
+		fail("streamer: write: " + err.Error())
+	}
+}
+
+func mustRead(r io.Reader, b []byte) {
+	if _, err := io.ReadFull(r, b); err != nil {
+		fail("streamer: read: " + err.Error())
+	}
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		fail("streamer: " + err.Error())
+	}
+	return n
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, msg)
+	os.Exit(1)
+}

@@ -1,0 +1,113 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// messageSizes are the streaming benchmarks' message sizes.
+var messageSizes = []struct {
+	Name string
+	Size int
+}{{"64B", 64}, {"4KiB", 4096}, {"64KiB", 65536}}
+
+// directions are the writer and reader languages of a stream.
+var directions = [][2]string{{"Go", "Go"}, {"Go", "C"}, {"C", "Go"}, {"C", "C"}}
+
+// endpoint returns the command for one end of a stream in lang ("Go" or
+// "C") with the given arguments.
+func endpoint(b *testing.B, lang string, args ...string) *exec.Cmd {
+	if lang == "C" {
+		return exec.Command(cProgram(b, "stream"), args...)
+	}
+	return exec.Command(goProgram(b, "streamer"), args...)
+}
+
+// BenchmarkStream: messages from one process to another over a pipe and a
+// Unix-domain socket pair, the transports the ring is measured against.
+// ns/op is per message.
+func BenchmarkStream(b *testing.B) {
+	for _, transport := range []string{"pipe", "socket"} {
+		for _, d := range directions {
+			for _, ms := range messageSizes {
+				b.Run(fmt.Sprintf("%s-%s-%s/%s", transport, d[0], d[1], ms.Name), func(b *testing.B) {
+					r, w := fdPair(b, transport)
+					send := endpoint(b, d[0], "send", "3", strconv.Itoa(ms.Size), strconv.Itoa(b.N))
+					send.ExtraFiles = []*os.File{w}
+					recv := endpoint(b, d[1], "recv", "3", strconv.Itoa(ms.Size), strconv.Itoa(b.N))
+					recv.ExtraFiles = []*os.File{r}
+					ns := runPair(b, recv, send)
+					reportStream(b, ns, ms.Size)
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkRoundTrip: a 64-byte message there and back, per round trip.
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, lang := range []string{"Go", "C"} {
+		b.Run("pipe-"+lang+"-"+lang, func(b *testing.B) {
+			r1, w1 := fdPair(b, "pipe")
+			r2, w2 := fdPair(b, "pipe")
+			ping := endpoint(b, lang, "ping", "3", "4", "64", strconv.Itoa(b.N))
+			ping.ExtraFiles = []*os.File{r2, w1}
+			pong := endpoint(b, lang, "pong", "3", "4", "64", strconv.Itoa(b.N))
+			pong.ExtraFiles = []*os.File{r1, w2}
+			b.ReportMetric(runPair(b, ping, pong), "ns/op")
+		})
+	}
+}
+
+// fdPair returns the two ends of a pipe or of a connected socket pair,
+// closed when the benchmark ends.
+func fdPair(b *testing.B, transport string) (r, w *os.File) {
+	if transport == "pipe" {
+		r, w, err := os.Pipe()
+		mustf(b, err, "pipe")
+		b.Cleanup(func() { r.Close(); w.Close() })
+		return r, w
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	mustf(b, err, "socketpair")
+	r, w = os.NewFile(uintptr(fds[0]), "sock0"), os.NewFile(uintptr(fds[1]), "sock1")
+	b.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
+}
+
+// runPair runs the measuring process and its peer to completion and
+// returns the number the measuring one printed.
+func runPair(b *testing.B, measuring, peer *exec.Cmd) float64 {
+	b.Helper()
+	var out strings.Builder
+	measuring.Stdout = &out
+	measuring.Stderr, peer.Stderr = os.Stderr, os.Stderr
+	mustf(b, measuring.Start(), "start %v", measuring.Args)
+	if err := peer.Start(); err != nil {
+		measuring.Process.Kill()
+		measuring.Wait()
+		b.Fatalf("start %v: %v", peer.Args, err)
+	}
+	errPeer := peer.Wait()
+	errMeas := measuring.Wait()
+	mustf(b, errPeer, "%v", peer.Args)
+	mustf(b, errMeas, "%v", measuring.Args)
+	v, err := strconv.ParseFloat(strings.TrimSpace(out.String()), 64)
+	mustf(b, err, "%v printed %q", measuring.Args, out.String())
+	return v
+}
+
+// reportStream reports per-message time, messages/s and GB/s from the
+// receiver's elapsed time for b.N messages.
+func reportStream(b *testing.B, elapsedNs float64, size int) {
+	perMsg := elapsedNs / float64(max(b.N-1, 1))
+	b.ReportMetric(perMsg, "ns/op")
+	b.ReportMetric(1e9/perMsg, "msgs/s")
+	b.ReportMetric(float64(size)/perMsg, "GB/s")
+}
