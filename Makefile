@@ -8,7 +8,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 2m
 
 C_BINS  := bin/c-writer bin/c-reader bin/c-mmap
-GO_BINS := bin/writer bin/reader bin/mmap
+GO_BINS := bin/writer bin/reader bin/mmap bin/shmmap
 
 CROSS_ARCHS := amd64 arm64 386 riscv64 ppc64le s390x
 

@@ -8,6 +8,7 @@ package shmmap_test
 // so key 0x1234 is private to it and everything it made disappears with it.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -118,8 +119,10 @@ type writerProc struct {
 }
 
 // startWriter starts a writer and waits until it has attached the segment
-// (nattch 1), the handshake the C program allows: it prints nothing. The
-// writer is killed when the test ends, whatever happens.
+// (nattch 1) and copied its message in (the first 20 bytes hold no NUL):
+// the handshakes the C program allows, since it prints nothing. nattch alone
+// is not enough: shmat returns before strncpy runs. The writer is killed
+// when the test ends, whatever happens.
 func startWriter(t *testing.T, p program, nobody bool) *writerProc {
 	t.Helper()
 	w := &writerProc{cmd: p.command(context.Background(), "/", nobody), exited: make(chan struct{})}
@@ -129,6 +132,7 @@ func startWriter(t *testing.T, p program, nobody bool) *writerProc {
 	go func() { w.cmd.Wait(); close(w.exited) }()
 	t.Cleanup(w.stop)
 	waitNattch(t, shmKey, 1, w.exited)
+	waitMessage(t, w.exited)
 	return w
 }
 
@@ -139,28 +143,55 @@ func (w *writerProc) stop() {
 	<-w.exited
 }
 
-// waitNattch polls IPC_STAT until the segment at key has want attachments.
-// It fails at once if the process behind exited ends first.
-func waitNattch(t *testing.T, key int, want uint64, exited <-chan struct{}) {
+// waitMessage polls the segment at shmKey until its first 20 bytes (the
+// length of the article's message) are all written, that is none is NUL.
+func waitMessage(t *testing.T, exited <-chan struct{}) {
+	t.Helper()
+	id, err := purego.Shmget(shmKey, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := purego.Shmat(id, unix.SHM_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer purego.Shmdt(mem)
+	poll(t, exited, "the writer's message in the segment", func() bool {
+		return len(mem) >= 20 && !bytes.Contains(mem[:20], []byte{0})
+	})
+}
+
+// poll checks cond every millisecond until it holds; it fails at once if
+// exited is closed first, and after 20 seconds.
+func poll(t *testing.T, exited <-chan struct{}, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	for {
-		if id, err := purego.Shmget(key, 0, 0); err == nil {
-			var ds sysapi.ShmidDS
-			if _, err := purego.Shmctl(id, unix.IPC_STAT, &ds); err == nil && ds.Nattch == want {
-				return
-			}
-		}
+	for !cond() {
 		select {
 		case <-exited:
-			t.Fatalf("the process exited before segment %#x had %d attachments", key, want)
+			t.Fatalf("the process exited before %s", what)
 		case <-deadline:
-			t.Fatalf("segment %#x never had %d attachments", key, want)
+			t.Fatalf("timed out waiting for %s", what)
 		case <-tick.C:
 		}
 	}
+}
+
+// waitNattch polls IPC_STAT until the segment at key has want attachments.
+// It fails at once if the process behind exited ends first.
+func waitNattch(t *testing.T, key int, want uint64, exited <-chan struct{}) {
+	t.Helper()
+	poll(t, exited, fmt.Sprintf("segment %#x to have %d attachments", key, want), func() bool {
+		id, err := purego.Shmget(key, 0, 0)
+		if err != nil {
+			return false
+		}
+		var ds sysapi.ShmidDS
+		_, err = purego.Shmctl(id, unix.IPC_STAT, &ds)
+		return err == nil && ds.Nattch == want
+	})
 }
 
 // TestWriterReaderMatrix runs every writer with every reader: each run must

@@ -122,7 +122,7 @@ func runCounters(t *testing.T, shm *shmmap.Attachment, sems *shmmap.SemaphoreSet
 			}()
 		}
 	}
-	waitFor(t, func() bool { _, z, _ := sems.Waiters(1); return z == len(cmds) }, "every counter at the start gate")
+	poll(t, nil, "every counter at the start gate", func() bool { _, z, _ := sems.Waiters(1); return z == len(cmds) })
 	if err := sems.SetValue(1, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestSemaphoreUndo(t *testing.T) {
 				done := make(chan error, 1)
 				go func() { done <- w.Wait() }()
 				t.Cleanup(func() { w.Process.Kill(); <-done })
-				waitFor(t, func() bool { n, _, _ := sems.Waiters(0); return n == 1 }, "the waiter to block on the semaphore")
+				poll(t, nil, "the waiter to block on the semaphore", func() bool { n, _, _ := sems.Waiters(0); return n == 1 })
 				if got := readCounter(t, shm); got != 0 {
 					t.Fatalf("the waiter got past a held lock: counter %d", got)
 				}
@@ -213,18 +213,5 @@ func TestSemaphoreUndo(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-// waitFor polls cond every millisecond (a handshake on observable state,
-// not a fixed sleep) and fails after 20s.
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
