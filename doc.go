@@ -19,6 +19,13 @@
 // Unlock and Close. ShmOpen and ShmUnlink are glibc's shm_open and
 // shm_unlink; Memfd makes anonymous memory a child process can inherit.
 //
+// Semaphores: CreateSemaphores, OpenSemaphores and OpenOrCreateSemaphores
+// give a SemaphoreSet — the System V semaphores legacy C code pairs with a
+// segment — with Wait, Post, TryWait, WaitContext (a deadline becomes
+// semtimedop's timeout), Lock and Unlock (SEM_UNDO: the kernel releases the
+// lock of a process that dies holding it) and Op for several operations at
+// once. ListSegments lists every segment as ipcs -m does.
+//
 // Safety: ReadAt and WriteAt never crash the process. Offsets are checked
 // first; a write to read-only memory returns ErrReadOnly; a fault — SIGBUS
 // when another process truncated the file under the mapping or a tmpfs is
