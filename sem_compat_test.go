@@ -188,26 +188,28 @@ func TestSemaphoreUndo(t *testing.T) {
 					t.Fatalf("holder: %q, %v", line, err)
 				}
 				w := exec.Command(waiter.Path, args(waiter, "1", "lock")...)
+				var werr strings.Builder
+				w.Stderr = &werr
 				if err := w.Start(); err != nil {
 					t.Fatal(err)
 				}
-				done := make(chan error, 1)
-				go func() { done <- w.Wait() }()
-				t.Cleanup(func() { w.Process.Kill(); <-done })
-				poll(t, nil, "the waiter to block on the semaphore", func() bool { n, _, _ := sems.Waiters(0); return n == 1 })
+				var waitErr error
+				exited := make(chan struct{})
+				go func() { waitErr = w.Wait(); close(exited) }()
+				t.Cleanup(func() { w.Process.Kill(); <-exited })
+				poll(t, exited, "the waiter to block on the semaphore", func() bool { n, _, _ := sems.Waiters(0); return n == 1 })
 				if got := readCounter(t, shm); got != 0 {
 					t.Fatalf("the waiter got past a held lock: counter %d", got)
 				}
 				h.Process.Kill()
 				select {
-				case err := <-done:
-					if err != nil {
-						t.Fatalf("waiter: %v", err)
+				case <-exited:
+					if waitErr != nil {
+						t.Fatalf("waiter: %v: %s", waitErr, werr.String())
 					}
 				case <-time.After(20 * time.Second):
 					t.Fatal("the waiter never got the lock after the holder died")
 				}
-				done <- nil // for the cleanup
 				if got := readCounter(t, shm); got != 1 {
 					t.Errorf("counter = %d, want 1", got)
 				}

@@ -14,8 +14,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"unsafe"
 
 	"github.com/shmmap/shmmap"
@@ -53,7 +55,11 @@ func main() {
 	case "hold":
 		check(sems.Lock(ctx, 0))
 		fmt.Println("locked")
-		select {}
+		// Wait to be killed. (A bare select{} would end the process with
+		// "all goroutines are asleep" and so release the lock.)
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM)
+		<-sig
 	case "lock", "nolock":
 		locked := flag.Arg(3) == "lock"
 		check(sems.Op(ctx, shmmap.SemOp{Num: 1, Delta: 0}))
