@@ -3,6 +3,7 @@ package shmmap
 import (
 	"fmt"
 	"io/fs"
+	"syscall"
 )
 
 // A Key names a System V IPC object, as C's key_t does. Processes that agree
@@ -27,6 +28,9 @@ func Ftok(path string, proj int) (Key, error) { return Default.Ftok(path, proj) 
 
 // Ftok is Ftok through s's implementation.
 func (s *System) Ftok(path string, proj int) (Key, error) {
+	if hasNUL(path) {
+		return 0, &fs.PathError{Op: "ftok", Path: path, Err: syscall.EINVAL}
+	}
 	k, err := s.impl.Ftok(path, proj)
 	if err != nil {
 		return 0, &fs.PathError{Op: "ftok", Path: path, Err: err}

@@ -143,7 +143,14 @@ func (m *Mapping) Sync() error {
 // Advise passes advice (unix.MADV_SEQUENTIAL, MADV_WILLNEED, ...) to the
 // kernel for the whole mapping (madvise).
 func (m *Mapping) Advise(advice int) error {
-	return m.call("madvise", func() error { return m.sys.impl.Madvise(m.full, advice) })
+	return m.call("madvise", func() error {
+		if advice != int(int32(advice)) {
+			// madvise takes a C int: a wider value would be truncated
+			// to some other advice.
+			return syscall.EINVAL
+		}
+		return m.sys.impl.Madvise(m.full, advice)
+	})
 }
 
 // Lock locks the mapping's pages in memory (mlock).

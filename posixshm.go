@@ -3,6 +3,8 @@ package shmmap
 import (
 	"io/fs"
 	"os"
+	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,6 +22,9 @@ func ShmOpen(name string, flag int, perm fs.FileMode) (*os.File, error) {
 
 // ShmOpen is ShmOpen through s's implementation.
 func (s *System) ShmOpen(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	if hasNUL(name) {
+		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: syscall.EINVAL}
+	}
 	fd, err := s.impl.ShmOpen(name, flag, uint32(perm.Perm()))
 	if err != nil {
 		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
@@ -33,11 +38,20 @@ func ShmUnlink(name string) error { return Default.ShmUnlink(name) }
 
 // ShmUnlink is ShmUnlink through s's implementation.
 func (s *System) ShmUnlink(name string) error {
+	if hasNUL(name) {
+		return &fs.PathError{Op: "shm_unlink", Path: name, Err: syscall.EINVAL}
+	}
 	if err := s.impl.ShmUnlink(name); err != nil {
 		return &fs.PathError{Op: "shm_unlink", Path: name, Err: err}
 	}
 	return nil
 }
+
+// hasNUL reports whether a name or path holds a NUL byte, which C would take
+// as its end: such a name is refused with EINVAL, as the os package and
+// golang.org/x/sys/unix do, rather than passed to C (through cshim) as a
+// shorter name naming another object.
+func hasNUL(name string) bool { return strings.IndexByte(name, 0) >= 0 }
 
 // shmPath is the file behind a shared memory object name.
 func shmPath(name string) string {
@@ -56,6 +70,9 @@ func Memfd(name string, size int64) (*os.File, error) { return Default.Memfd(nam
 
 // Memfd is Memfd through s's implementation.
 func (s *System) Memfd(name string, size int64) (*os.File, error) {
+	if hasNUL(name) {
+		return nil, &fs.PathError{Op: "memfd_create", Path: name, Err: syscall.EINVAL}
+	}
 	fd, err := s.impl.MemfdCreate(name, unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, &fs.PathError{Op: "memfd_create", Path: name, Err: err}

@@ -75,6 +75,11 @@ func OpenSegmentID(id int) (*Segment, error) { return Default.OpenSegmentID(id) 
 
 // OpenSegmentID is OpenSegmentID through s's implementation.
 func (s *System) OpenSegmentID(id int) (*Segment, error) {
+	if id < 0 || id > math.MaxInt32 {
+		// shmctl takes a C int: a larger id would be truncated to the id
+		// of another segment. Ids are never negative.
+		return nil, &SegmentError{Op: "shmctl IPC_STAT", Key: IPCPrivate, ID: id, Err: syscall.EINVAL}
+	}
 	seg := &Segment{sys: s, id: id}
 	ds, err := seg.stat()
 	if err != nil {
