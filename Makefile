@@ -47,7 +47,7 @@ test-race:
 # suite over purego alone.
 test-nocgo:
 	CGO_ENABLED=0 $(GO) build ./purego ./procmaps ./impls ./cmd/... .
-	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./cmd/...
+	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./cmd/...
 
 # Every package builds without cgo on each architecture, and its tests
 # compile (go vet type-checks them).
@@ -66,12 +66,12 @@ test-386:
 	CGO_ENABLED=0 GOARCH=386 $(GO) build -o $$probe/p $$probe/p.go; \
 	if $$probe/p 2>/dev/null; then \
 		rm -rf $$probe; \
-		echo "CGO_ENABLED=0 GOARCH=386 go test . ./purego ./conformance ./procmaps ./posixsem"; \
-		CGO_ENABLED=0 GOARCH=386 $(GO) test -count=1 . ./purego ./conformance ./procmaps ./posixsem; \
+		echo "CGO_ENABLED=0 GOARCH=386 go test . ./purego ./conformance ./procmaps ./posixsem ./ring"; \
+		CGO_ENABLED=0 GOARCH=386 $(GO) test -count=1 . ./purego ./conformance ./procmaps ./posixsem ./ring; \
 	else \
 		rm -rf $$probe; \
 		echo "test-386: this kernel does not run 32-bit binaries (ia32 emulation off); building the 386 test binaries only"; \
-		for p in . ./purego ./conformance ./procmaps ./posixsem; do \
+		for p in . ./purego ./conformance ./procmaps ./posixsem ./ring; do \
 			CGO_ENABLED=0 GOARCH=386 $(GO) test -c -o /dev/null $$p || exit 1; \
 		done; \
 	fi
@@ -84,6 +84,7 @@ bench:
 # Longer fuzzing than the seed-corpus run inside `make test`.
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseLine -fuzztime=$(FUZZTIME) ./procmaps
+	$(GO) test -run='^$$' -fuzz=FuzzOps -fuzztime=$(FUZZTIME) .
 
 clean:
 	rm -rf bin

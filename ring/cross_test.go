@@ -1,0 +1,670 @@
+package ring_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shmmap/shmmap"
+	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/ring"
+	"github.com/shmmap/shmmap/ring/internal/ringmsg"
+)
+
+// The cross-process tests run these programs, built once on first use into
+// a directory TestMain removes:
+//
+//	c-producer, c-consumer  cring/testdata/producer.c, consumer.c (ring.h)
+//	go-ringtest             ring/internal/ringtest, the same two in Go
+//	                        (built without -race: it is a separate program)
+//	c-writer, c-reader      cring/examples
+//	go-writer, go-reader    ring/examples
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+func bin(t testing.TB, name string) string {
+	t.Helper()
+	built.once.Do(func() {
+		built.dir, built.err = testutil.MkdirShared("shmmap-ring-")
+		if built.err != nil {
+			return
+		}
+		root := testutil.ModuleRoot()
+		cring := filepath.Join(root, "cring")
+		builds := []func() error{
+			func() error {
+				return testutil.BuildC(filepath.Join(built.dir, "c-producer"), filepath.Join(cring, "testdata", "producer.c"))
+			},
+			func() error {
+				return testutil.BuildC(filepath.Join(built.dir, "c-consumer"), filepath.Join(cring, "testdata", "consumer.c"))
+			},
+			func() error {
+				return testutil.BuildC(filepath.Join(built.dir, "c-writer"), filepath.Join(cring, "examples", "writer.c"))
+			},
+			func() error {
+				return testutil.BuildC(filepath.Join(built.dir, "c-reader"), filepath.Join(cring, "examples", "reader.c"))
+			},
+			func() error {
+				return testutil.BuildGo(filepath.Join(built.dir, "go-ringtest"), "./ring/internal/ringtest")
+			},
+			func() error { return testutil.BuildGo(filepath.Join(built.dir, "go-writer"), "./ring/examples/writer") },
+			func() error { return testutil.BuildGo(filepath.Join(built.dir, "go-reader"), "./ring/examples/reader") },
+		}
+		errs := make([]error, len(builds))
+		var wg sync.WaitGroup
+		for i, b := range builds {
+			wg.Go(func() { errs[i] = b() })
+		}
+		wg.Wait()
+		built.err = errors.Join(errs...)
+	})
+	if built.err != nil {
+		t.Fatalf("building the test programs: %v", built.err)
+	}
+	return filepath.Join(built.dir, name)
+}
+
+// side names the program for one end of a ring: "C" or "Go" and the role.
+func side(t testing.TB, lang, role string, args ...string) (string, []string) {
+	if lang == "C" {
+		return bin(t, "c-"+role), args
+	}
+	return bin(t, "go-ringtest"), append([]string{"-role", role}, args...)
+}
+
+// medium is shared memory for a ring, mapped in this process, and the flags
+// that make the test programs map the same memory.
+type medium struct {
+	name string
+	mem  []byte
+	args []string
+}
+
+const ringKey = 0x52494e47 // "RING"
+
+// newMedium makes size zeroed bytes of shared memory: a System V segment
+// (the caller must be in a private IPC namespace), a file, or a POSIX shm
+// object. Cleanups remove each.
+func newMedium(t *testing.T, kind string, size int) medium {
+	t.Helper()
+	switch kind {
+	case "sysv":
+		seg, err := shmmap.CreateSegment(ringKey, int64(size), 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { seg.Remove() })
+		shm, err := seg.Attach(shmmap.AttachReadWrite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { shm.Detach() })
+		return medium{kind, shm.Bytes(), []string{"-k", fmt.Sprintf("%x", ringKey)}}
+	case "file":
+		path := filepath.Join(t.TempDir(), "ring")
+		if err := os.WriteFile(path, make([]byte, size), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m, err := shmmap.MapFile(path, shmmap.MapShared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return medium{kind, m.Bytes(), []string{"-f", path}}
+	case "posix":
+		name := fmt.Sprintf("shmmap-ring-test-%d-%d", os.Getpid(), time.Now().UnixNano())
+		f, err := shmmap.ShmOpen(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { shmmap.ShmUnlink(name) })
+		defer f.Close()
+		if err := f.Truncate(int64(size)); err != nil {
+			t.Fatal(err)
+		}
+		m, err := shmmap.Map(f, 0, 0, shmmap.MapShared)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return medium{kind, m.Bytes(), []string{"-f", "/dev/shm/" + name}}
+	}
+	t.Fatalf("unknown medium %q", kind)
+	return medium{}
+}
+
+// proc is a running test program: its stdout lines arrive on a channel, its
+// stdin stays open until the test closes it (the stall modes wait on it).
+type proc struct {
+	t      *testing.T
+	ctx    context.Context
+	name   string
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	lines  chan string
+	stderr strings.Builder
+	waited bool
+	status int
+}
+
+// start runs path with args; ctx bounds its life (it is killed when ctx is
+// done), so a hang fails the test instead of wedging it.
+func start(t *testing.T, ctx context.Context, name, path string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, ctx: ctx, name: name, cmd: exec.CommandContext(ctx, path, args...), lines: make(chan string, 64)}
+	p.cmd.Stderr = &p.stderr
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	t.Cleanup(func() {
+		p.stdin.Close()
+		if !p.waited {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	return p
+}
+
+// expect returns the next line, failing unless it starts with prefix.
+func (p *proc) expect(prefix string) string {
+	p.t.Helper()
+	select {
+	case line, ok := <-p.lines:
+		if !ok {
+			p.t.Fatalf("%s: exited before %q (stderr %q)", p.name, prefix, p.stderr.String())
+		}
+		if !strings.HasPrefix(line, prefix) {
+			p.t.Fatalf("%s: %q, want %q...", p.name, line, prefix)
+		}
+		return line
+	case <-p.ctx.Done():
+		p.t.Fatalf("%s: no %q before the guard timeout: hung", p.name, prefix)
+	}
+	return ""
+}
+
+// wait waits for the exit and returns the remaining output lines and the
+// exit status (128+N if killed by signal N).
+func (p *proc) wait() ([]string, int) {
+	p.t.Helper()
+	var rest []string
+	for line := range p.lines {
+		rest = append(rest, line)
+	}
+	err := p.cmd.Wait()
+	p.waited = true
+	if p.ctx.Err() != nil {
+		p.t.Fatalf("%s: killed by the guard timeout: hung (output %q)", p.name, rest)
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		p.status = testutil.ExitStatus(ee.ProcessState.Sys().(syscall.WaitStatus))
+	} else if err != nil {
+		p.t.Fatalf("%s: %v", p.name, err)
+	}
+	return rest, p.status
+}
+
+// finish waits for a clean exit and returns the "count ..." line.
+func (p *proc) finish() string {
+	p.t.Helper()
+	rest, status := p.wait()
+	if status != 0 || len(rest) == 0 || !strings.HasPrefix(rest[0], "count ") {
+		p.t.Fatalf("%s: exit %d, output %q, stderr %q", p.name, status, rest, p.stderr.String())
+	}
+	return rest[0]
+}
+
+// totals is the "count N sum S" part of a result line.
+func totals(line string) string {
+	f := strings.Fields(line)
+	if len(f) < 4 {
+		return line
+	}
+	return strings.Join(f[:4], " ")
+}
+
+func guard(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+const streamCapacity = 1 << 16
+
+// TestStream streams messages of mixed sizes (12 bytes to 8 KiB, each with
+// a sequence number and a checksum the consumer verifies) between separate
+// processes, every producer language with every consumer language: a
+// million messages over a System V segment, 200,000 over a file mapping
+// and over a POSIX shm object. Who formats the ring varies (the
+// producer, the consumer, this test), so each language attaches to rings
+// the other made. The end-to-end check: both sides' message count and
+// checksum total agree, and equal N.
+func TestStream(t *testing.T) {
+	pairs := []struct{ prod, cons string }{{"Go", "C"}, {"C", "Go"}, {"Go", "Go"}, {"C", "C"}}
+	for _, kind := range []string{"sysv", "file", "posix"} {
+		for _, pair := range pairs {
+			t.Run(fmt.Sprintf("%s/%s-to-%s", kind, pair.prod, pair.cons), func(t *testing.T) {
+				n := 200000
+				if kind == "sysv" {
+					n = 1000000
+					testutil.EnterIPCNamespace(t)
+				}
+				med := newMedium(t, kind, ring.Size(streamCapacity))
+				common := append([]string{"-n", fmt.Sprint(n), "-s", "7"}, med.args...)
+				pargs, cargs := common, common
+				switch kind {
+				case "sysv":
+					pargs = append(pargs, "-i")
+				case "file":
+					cargs = append(cargs, "-i")
+				case "posix":
+					if _, err := ring.Init(med.mem); err != nil {
+						t.Fatal(err)
+					}
+				}
+				ctx := guard(t, 60*time.Second)
+				begin := time.Now()
+				// Both start at once: the one that formats the ring may come
+				// second; the other waits for it (AttachContext).
+				cp, ca := side(t, pair.cons, "consumer", cargs...)
+				cons := start(t, ctx, pair.cons+" consumer", cp, ca...)
+				pp, pa := side(t, pair.prod, "producer", pargs...)
+				prod := start(t, ctx, pair.prod+" producer", pp, pa...)
+				cons.expect("ready")
+				prod.expect("ready")
+				sent, got := prod.finish(), cons.finish()
+				if totals(sent) != totals(got) || !strings.HasPrefix(got, fmt.Sprintf("count %d ", n)) {
+					t.Fatalf("producer: %s\nconsumer: %s", sent, got)
+				}
+				t.Logf("%d messages in %v\nproducer: %s\nconsumer: %s", n, time.Since(begin).Round(time.Millisecond), sent, got)
+			})
+		}
+	}
+}
+
+// TestStreamInTest puts this test process (race-instrumented under -race)
+// on one end and a C program on the other, in both directions.
+func TestStreamInTest(t *testing.T) {
+	n := uint64(1000000)
+	if raceEnabled {
+		n = 100000
+	}
+	const seed, max = 9, 8192
+	for _, dir := range []string{"C-to-test", "test-to-C"} {
+		t.Run(dir, func(t *testing.T) {
+			testutil.EnterIPCNamespace(t)
+			med := newMedium(t, "sysv", ring.Size(streamCapacity))
+			r, err := ring.Init(med.mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := guard(t, 60*time.Second)
+			args := append([]string{"-n", fmt.Sprint(n), "-s", fmt.Sprint(seed)}, med.args...)
+			begin := time.Now()
+			var tot ringmsg.Totals
+			var line string
+			if dir == "C-to-test" {
+				c, err := r.Consumer()
+				if err != nil {
+					t.Fatal(err)
+				}
+				prod := start(t, ctx, "C producer", bin(t, "c-producer"), args...)
+				prod.expect("ready")
+				if err := readAll(ctx, c, seed, max, &tot, 0); err != io.EOF {
+					t.Fatalf("after %d messages: %v", tot.Count, err)
+				}
+				line = prod.finish()
+				t.Logf("consumer %+v", c.Stats())
+			} else {
+				p, err := r.Producer()
+				if err != nil {
+					t.Fatal(err)
+				}
+				cons := start(t, ctx, "C consumer", bin(t, "c-consumer"), args...)
+				cons.expect("ready")
+				for i := range n {
+					typ, size, x := ringmsg.Spec(seed, i, max)
+					b, err := p.ClaimContext(ctx, typ, size)
+					if err != nil {
+						t.Fatalf("message %d: %v", i, err)
+					}
+					tot.Add(ringmsg.Fill(b, i, x))
+					p.Commit()
+				}
+				p.Close()
+				line = cons.finish()
+				t.Logf("producer %+v", p.Stats())
+			}
+			if totals(line) != tot.String() || tot.Count != n {
+				t.Fatalf("this process: %v; C: %s", tot, line)
+			}
+			t.Logf("%d messages in %v; C: %s", n, time.Since(begin).Round(time.Millisecond), line)
+		})
+	}
+}
+
+// TestProducerKilledMidWrite: the producer writes K messages, claims the
+// next one, fills half of it and stops; the test SIGKILLs it there and does
+// not reap it yet (a zombie). The consumer — another process, C or Go, or
+// this test — gets exactly the K committed messages, intact, then
+// ErrPeerDead (exit status 3 for the programs) instead of waiting forever.
+func TestProducerKilledMidWrite(t *testing.T) {
+	const k = 3000
+	want := ringmsg.Expect(5, k, 8192).String()
+	for _, prodLang := range []string{"C", "Go"} {
+		for _, consLang := range []string{"C", "Go", "test"} {
+			t.Run(prodLang+"-to-"+consLang, func(t *testing.T) {
+				testutil.EnterIPCNamespace(t)
+				med := newMedium(t, "sysv", ring.Size(streamCapacity))
+				r, err := ring.Init(med.mem)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := guard(t, 30*time.Second)
+				args := append([]string{"-s", "5", "-p", "20"}, med.args...)
+				var cons *proc
+				var c *ring.Consumer
+				if consLang == "test" {
+					if c, err = r.Consumer(); err != nil {
+						t.Fatal(err)
+					}
+					c.SetPeerCheck(20 * time.Millisecond)
+				} else {
+					cp, ca := side(t, consLang, "consumer", args...)
+					cons = start(t, ctx, consLang+" consumer", cp, ca...)
+					cons.expect("ready")
+				}
+				pp, pa := side(t, prodLang, "producer", append(args, "-S", fmt.Sprint(k))...)
+				prod := start(t, ctx, prodLang+" producer", pp, pa...)
+				prod.expect("ready")
+				if consLang == "test" {
+					// Read while the producer fills the ring; it stalls after k.
+					var tot ringmsg.Totals
+					if err := readAll(ctx, c, 5, 8192, &tot, k); err != nil {
+						t.Fatal(err)
+					}
+					prod.expect("stalled")
+					prod.cmd.Process.Kill()
+					err := readAll(ctx, c, 5, 8192, &tot, 0)
+					if !errors.Is(err, ring.ErrPeerDead) || tot.String() != want {
+						t.Fatalf("got %v then %v; want %s then ErrPeerDead", tot, err, want)
+					}
+					t.Logf("%v, then: %v", tot, err)
+				} else {
+					prod.expect("stalled")
+					prod.cmd.Process.Kill()
+					rest, status := cons.wait()
+					if status != 3 || len(rest) != 2 || totals(rest[0]) != want || !strings.Contains(rest[1], "died") {
+						t.Fatalf("consumer: exit %d, %q; want exit 3 after %q and a peer-death error", status, rest, want)
+					}
+					t.Logf("consumer: %q", rest)
+				}
+				if _, status := prod.wait(); status != 128+int(syscall.SIGKILL) {
+					t.Fatalf("producer exit %d", status)
+				}
+			})
+		}
+	}
+}
+
+// readAll reads and checks messages into tot (whose count is the next
+// sequence number) until tot.Count reaches until (0: no limit) or an error.
+func readAll(ctx context.Context, c *ring.Consumer, seed uint64, max int, tot *ringmsg.Totals, until uint64) error {
+	for until == 0 || tot.Count < until {
+		err := c.ReadFunc(ctx, func(typ uint32, msg []byte) error {
+			sum, err := ringmsg.Check(seed, tot.Count, max, typ, msg)
+			if err == nil {
+				tot.Add(sum)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestProducerKilledStreaming: the producer streams without end and is
+// SIGKILLed at whatever point it has reached — mid-copy, between records,
+// or asleep on a full ring. This test, the consumer, receives only whole,
+// valid messages and then ErrPeerDead.
+func TestProducerKilledStreaming(t *testing.T) {
+	for _, lang := range []string{"C", "Go"} {
+		t.Run(lang, func(t *testing.T) {
+			testutil.EnterIPCNamespace(t)
+			med := newMedium(t, "sysv", ring.Size(4096))
+			ctx := guard(t, 30*time.Second)
+			pp, pa := side(t, lang, "producer", append([]string{"-i", "-n", "0", "-s", "3", "-m", "1000"}, med.args...)...)
+			prod := start(t, ctx, lang+" producer", pp, pa...)
+			prod.expect("ready")
+			r, err := ring.Attach(med.mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := r.Consumer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetPeerCheck(20 * time.Millisecond)
+			var tot ringmsg.Totals
+			if err := readAll(ctx, c, 3, 1000, &tot, 20000); err != nil {
+				t.Fatal(err)
+			}
+			prod.cmd.Process.Kill()
+			err = readAll(ctx, c, 3, 1000, &tot, 0)
+			if !errors.Is(err, ring.ErrPeerDead) {
+				t.Fatalf("after %v: %v, want ErrPeerDead", tot, err)
+			}
+			if want := ringmsg.Expect(3, tot.Count, 1000); tot != want {
+				t.Fatalf("got %v, the stream's first %d messages are %v", tot, tot.Count, want)
+			}
+			t.Logf("%v, then: %v", tot, err)
+			prod.wait()
+		})
+	}
+}
+
+// TestConsumerKilled: the consumer reads K messages and stops; the test
+// SIGKILLs it. The producer — this test, or a C or Go program — keeps
+// writing until the ring is full and then gets ErrPeerDead (exit status 3).
+func TestConsumerKilled(t *testing.T) {
+	for _, consLang := range []string{"C", "Go"} {
+		for _, prodLang := range []string{"C", "Go", "test"} {
+			t.Run(prodLang+"-to-"+consLang, func(t *testing.T) {
+				testutil.EnterIPCNamespace(t)
+				med := newMedium(t, "sysv", ring.Size(4096))
+				r, err := ring.Init(med.mem)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := guard(t, 30*time.Second)
+				args := append([]string{"-n", "0", "-s", "4", "-m", "1000", "-p", "20"}, med.args...)
+				cp, ca := side(t, consLang, "consumer", append(args, "-S", "2000")...)
+				cons := start(t, ctx, consLang+" consumer", cp, ca...)
+				cons.expect("ready")
+				if prodLang == "test" {
+					p, err := r.Producer()
+					if err != nil {
+						t.Fatal(err)
+					}
+					p.SetPeerCheck(20 * time.Millisecond)
+					// The consumer stops after 2000 messages; kill it then,
+					// while this goroutine keeps writing.
+					stalled := make(chan string, 1)
+					go func() {
+						line := <-cons.lines
+						if line == "stalled" {
+							cons.cmd.Process.Kill()
+						}
+						stalled <- line
+					}()
+					var i uint64
+					for ; ; i++ {
+						typ, size, x := ringmsg.Spec(4, i, 1000)
+						b, err := p.ClaimContext(ctx, typ, size)
+						if err != nil {
+							if !errors.Is(err, ring.ErrPeerDead) {
+								t.Fatalf("message %d: %v, want ErrPeerDead", i, err)
+							}
+							t.Logf("message %d: %v", i, err)
+							break
+						}
+						ringmsg.Fill(b, i, x)
+						p.Commit()
+					}
+					if line := <-stalled; line != "stalled" {
+						t.Fatalf("consumer said %q, want stalled", line)
+					}
+				} else {
+					pp, pa := side(t, prodLang, "producer", args...)
+					prod := start(t, ctx, prodLang+" producer", pp, pa...)
+					prod.expect("ready")
+					cons.expect("stalled")
+					cons.cmd.Process.Kill()
+					rest, status := prod.wait()
+					if status != 3 || len(rest) == 0 || !strings.Contains(rest[len(rest)-1], "died") {
+						t.Fatalf("producer: exit %d, %q; want exit 3 and a peer-death error", status, rest)
+					}
+					t.Logf("producer: %q", rest)
+				}
+				cons.wait()
+			})
+		}
+	}
+}
+
+// TestLostWakeupStressCrossProcess: 50,000 messages through a 64-byte ring
+// (one or two records fit) between two processes that never spin, so
+// almost every message goes through a futex sleep and a wake, with the peer
+// check set to an hour: a lost wake-up would hang until the 60-second
+// guard kills the run and fails the test. Every pair of languages.
+func TestLostWakeupStressCrossProcess(t *testing.T) {
+	const n = 50000
+	for _, pair := range []struct{ prod, cons string }{{"C", "C"}, {"Go", "Go"}, {"Go", "C"}, {"C", "Go"}} {
+		t.Run(pair.prod+"-to-"+pair.cons, func(t *testing.T) {
+			testutil.EnterIPCNamespace(t)
+			med := newMedium(t, "sysv", ring.Size(64))
+			if _, err := ring.Init(med.mem); err != nil {
+				t.Fatal(err)
+			}
+			ctx := guard(t, 60*time.Second)
+			args := append([]string{"-n", fmt.Sprint(n), "-s", "11", "-m", "40", "-z", "-p", "3600000"}, med.args...)
+			begin := time.Now()
+			cp, ca := side(t, pair.cons, "consumer", args...)
+			cons := start(t, ctx, pair.cons+" consumer", cp, ca...)
+			cons.expect("ready")
+			pp, pa := side(t, pair.prod, "producer", args...)
+			prod := start(t, ctx, pair.prod+" producer", pp, pa...)
+			prod.expect("ready")
+			sent, got := prod.finish(), cons.finish()
+			if totals(sent) != totals(got) || !strings.HasPrefix(got, fmt.Sprintf("count %d ", n)) {
+				t.Fatalf("producer: %s\nconsumer: %s", sent, got)
+			}
+			var sleeps uint64
+			for _, line := range []string{sent, got} {
+				var c, s, sl, w, to uint64
+				if _, err := fmt.Sscanf(line, "count %d sum %d sleeps %d wakes %d timeouts %d", &c, &s, &sl, &w, &to); err != nil {
+					t.Fatalf("%q: %v", line, err)
+				}
+				if to != 0 {
+					t.Errorf("%q: a sleep ended by timeout with an hour's peer check: a lost wake-up", line)
+				}
+				sleeps += sl
+			}
+			if sleeps < n/10 {
+				t.Errorf("only %d sleeps for %d messages: the futex path was not exercised", sleeps, n)
+			}
+			t.Logf("%v, 0 hangs\nproducer: %s\nconsumer: %s", time.Since(begin).Round(time.Millisecond), sent, got)
+		})
+	}
+}
+
+// TestExamples: the article's writer and reader on the ring
+// (cring/examples, ring/examples), every language pair: the writer run to
+// completion before the reader starts, and the two started together (either
+// may create the segment); no sleeps anywhere, and the reader removes the
+// segment.
+func TestExamples(t *testing.T) {
+	for _, w := range []string{"c", "go"} {
+		for _, rd := range []string{"c", "go"} {
+			for _, order := range []string{"writer-first", "together"} {
+				t.Run(fmt.Sprintf("%s-writer/%s-reader/%s", w, rd, order), func(t *testing.T) {
+					testutil.EnterIPCNamespace(t)
+					ctx := guard(t, 30*time.Second)
+					msgs := []string{"shared memory here!", "from the " + w + " writer", "third"}
+					var out string
+					if order == "writer-first" {
+						wp := start(t, ctx, "writer", bin(t, w+"-writer"), msgs...)
+						if rest, status := wp.wait(); status != 0 {
+							t.Fatalf("writer: exit %d %q %s", status, rest, wp.stderr.String())
+						}
+						rp := start(t, ctx, "reader", bin(t, rd+"-reader"))
+						rest, status := rp.wait()
+						if status != 0 {
+							t.Fatalf("reader: exit %d %q %s", status, rest, rp.stderr.String())
+						}
+						out = strings.Join(rest, "\n")
+					} else {
+						// Started together: either may create the segment and
+						// format the ring while the other waits for it.
+						rp := start(t, ctx, "reader", bin(t, rd+"-reader"))
+						wp := start(t, ctx, "writer", bin(t, w+"-writer"), msgs...)
+						if rest, status := wp.wait(); status != 0 {
+							t.Fatalf("writer: exit %d %q %s", status, rest, wp.stderr.String())
+						}
+						rest, status := rp.wait()
+						if status != 0 {
+							t.Fatalf("reader: exit %d %q %s", status, rest, rp.stderr.String())
+						}
+						out = strings.Join(rest, "\n")
+					}
+					if want := strings.Join(msgs, "\n"); out != want {
+						t.Fatalf("reader printed %q, want %q", out, want)
+					}
+					if _, err := shmmap.OpenSegment(0x1234); err == nil {
+						t.Fatal("the segment is still there")
+					}
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,113 @@
+// Package ring is a single-producer/single-consumer message ring in shared
+// memory: one process writes typed, variable-length messages, another reads
+// them in order, through any []byte both map — a System V segment
+// (shmmap.Attachment.Bytes), a file or POSIX shm object (shmmap.Mapping.Bytes),
+// a memfd. The byte layout is fixed and documented here and in LAYOUT.md, and
+// cring/ring.h implements the same layout and protocol in C, so a C process
+// and a Go process can sit on either end.
+//
+// # Use
+//
+//	r, err := ring.Init(mem)               // one process formats the memory,
+//	r, err := ring.AttachContext(ctx, mem) // the other validates it (waiting for Init)
+//
+//	p, err := r.Producer()                // in the writing process
+//	err = p.WriteContext(ctx, typ, msg)   // waits while the ring is full
+//	err = p.Close()                       // the consumer then reads to io.EOF
+//
+//	c, err := r.Consumer()                 // in the reading process
+//	typ, n, err := c.ReadContext(ctx, buf) // waits while the ring is empty
+//
+// TryWrite and TryRead never block (ErrFull, ErrEmpty). TryClaim/Commit and
+// ReadFunc write and read in place. A blocked call spins briefly, then
+// sleeps on a futex in the shared memory until the other side wakes it, so
+// an idle ring costs no CPU; it also wakes every DefaultPeerCheck (50 ms) to
+// see whether the other process still lives, and returns an error wrapping
+// ErrPeerDead if it died (messages it published first are still delivered).
+// Errors wrap the sentinels ErrFull, ErrEmpty, ErrPeerDead, ErrCorrupt,
+// ErrTooLarge, ErrClosed, ErrNotReady, ErrInUse and ErrInvalid; the clean
+// end of a stream is io.EOF.
+//
+// # Layout
+//
+// All integers are in the machine's byte order (both processes run on one
+// machine). The memory starts with a 512-byte header; the data area of
+// capacity bytes (a power of two, 64 to 1 GiB) follows, so a ring takes
+// Size(capacity) = 512 + capacity bytes. The memory must be 8-byte aligned
+// (the start of any segment or mapping is page-aligned).
+//
+//	offset  size  field
+//	0x000   u32   magic 0x474E5253 ("SRNG" little-endian); written last by Init
+//	0x004   u32   version = 1
+//	0x008   u32   header length = 512 (the data area's offset)
+//	0x00C   u32   capacity, a power of two, 64..2^30
+//	0x010   u32   max message = capacity - 8
+//	0x014         zero to 0x040
+//	0x040   u32   producer pid: 0 none yet, a pid, or 0xFFFFFFFF closed
+//	0x044   u32   consumer pid: the same
+//	0x048         zero to 0x080
+//	0x080   u64   producer position (tail); its own 128 bytes to 0x100
+//	0x100   u64   consumer position (head); its own 128 bytes to 0x180
+//	0x180   u32   consumer-sleeping futex word; alone on its 64-byte line
+//	0x1C0   u32   producer-sleeping futex word; alone on its 64-byte line
+//	0x200         data area, capacity bytes
+//
+// Positions count bytes written (tail) and consumed (head) since Init; they
+// only grow (2^64 bytes never wrap in practice) and are multiples of 8. A
+// position's offset in the data area is position & (capacity-1); the bytes
+// in use are tail - head, never more than capacity. Only the producer
+// stores the tail, only the consumer the head, and each lives on its own
+// pair of cache lines (as Agrona does, against adjacent-line prefetch) so
+// the two never share one.
+//
+// A record is an 8-byte header — u32 length (header + payload, unaligned),
+// u32 type — and the payload, the whole padded to a multiple of 8. A record
+// never wraps: when the next one does not fit before the end of the data
+// area, the producer fills the rest with a padding record (type 0xFFFFFFFF,
+// length = the bytes left to the end) and starts the record at offset 0.
+// The largest payload is capacity - 8; type 0xFFFFFFFF is reserved.
+//
+// # Protocol
+//
+// The producer writes a record's header and payload, then publishes it by
+// storing the new tail (a sequentially consistent atomic store); the
+// consumer loads the tail, reads the records before it, and frees them by
+// storing the new head. A record is visible only once the tail passes it,
+// so a producer killed mid-write leaves nothing half-written for the
+// consumer. Before trusting a header the consumer checks it against the
+// ring (length at least 8, the padded record inside both the data area and
+// tail - head, padding only where it reaches the end exactly) and against
+// the positions (tail - head <= capacity, both aligned); anything else is
+// ErrCorrupt, never an out-of-range access or an endless loop.
+//
+// Sleeping: a side that finds the ring empty (consumer) or full (producer)
+// spins a little, then stores 1 into its futex word, re-checks the other
+// side's position, and calls FUTEX_WAIT(word, 1) — the shared futex, not
+// FUTEX_PRIVATE, since the waker is another process. After every store of
+// its position, each side loads the other's futex word and, if it is 1,
+// swaps it to 0 and calls FUTEX_WAKE. Both the stores and the loads are
+// sequentially consistent, so either the sleeper's re-check sees the new
+// position or the waker sees the 1: no lost wake-up, and no wake system
+// call while nobody sleeps. A sleeper wakes at least every peer-check
+// interval to look at the other side's pid word: a pid whose process has
+// exited (checked with a pidfd, so a zombie not yet reaped counts as dead)
+// means ErrPeerDead. Pids are only meaningful within one PID namespace:
+// both processes must share it (SetPeerCheck(-1) turns the checks off).
+// Init wakes everyone sleeping on the magic word (AttachContext).
+//
+// Roles: Producer and Consumer store this process's pid into their pid
+// word (compare-and-swap from 0, from closed, or from a pid whose process
+// is gone), and Close stores 0xFFFFFFFF: the consumer reads what is left
+// and then gets io.EOF; the producer's writes fail with ErrClosed.
+//
+// # Differences from Agrona
+//
+// Agrona's OneToOneRingBuffer puts its counters in a trailer after the data
+// and commits each record by writing its length last (the consumer zeroes
+// what it has read). This ring puts the header first, so a segment of any
+// size can be formatted without knowing its capacity in advance, and
+// commits by the tail alone, so the consumer never writes into the data
+// area and no zeroing is needed. Its futex words and pid words have no
+// Agrona counterpart: Agrona spins or parks in one JVM, this ring sleeps
+// across processes and notices a dead peer.
+package ring

@@ -1,0 +1,221 @@
+package ring
+
+import (
+	"context"
+	"encoding/binary"
+	"sync/atomic"
+	"time"
+)
+
+// A Producer writes messages into a Ring. Only one Producer may exist per
+// ring at a time, across all processes. Its methods must be called from one
+// goroutine at a time, except Close, Stats and SetPeerCheck, which may be
+// called from any goroutine (Close wakes a blocked WriteContext).
+type Producer struct {
+	r         *Ring
+	tail      uint64 // our copy of the producer position (we are its only writer)
+	headCache uint64 // the consumer position when last read
+	pending   uint64 // aligned length of the claimed, uncommitted record; 0 if none
+	closed    atomic.Bool
+	w         waiter
+}
+
+// Producer takes the producer role and returns the Producer. The role is
+// free if no process holds it, if its holder closed it, or if its holder
+// died (a restarted producer resumes where the dead one stopped: records it
+// had not committed are not visible). Otherwise the error wraps ErrInUse.
+func (r *Ring) Producer() (*Producer, error) {
+	if err := claimRole(r.producerPID, "producer"); err != nil {
+		return nil, err
+	}
+	p := &Producer{r: r}
+	p.w = waiter{word: r.spaceWaiters, peer: r.consumerPID, peerRole: "consumer"}
+	p.w.spin.Store(-1)
+	p.tail = r.tail.Load()
+	p.headCache = r.head.Load()
+	if err := r.checkPositions(p.headCache, p.tail); err != nil {
+		r.producerPID.Store(0)
+		return nil, err
+	}
+	return p, nil
+}
+
+// SetSpin sets how a blocked write spins before it sleeps on the futex:
+// loads re-checks in a tight loop, then yields re-checks each after
+// runtime.Gosched. SetSpin(0, 0) sleeps at once (the stress tests use it to
+// force the sleep/wake path); negative values restore the default (64, 16).
+func (p *Producer) SetSpin(loads, yields int) { p.w.setSpin(loads, yields) }
+
+// SetPeerCheck sets how often a blocked call wakes up to check that the
+// consumer process is alive: DefaultPeerCheck if d is 0; never if d is
+// negative — for peers in another PID namespace, whose pid means nothing
+// here (a blocked call then waits for the consumer or its context only).
+func (p *Producer) SetPeerCheck(d time.Duration) { p.w.peerCheck.Store(int64(d)) }
+
+// Stats returns how often this Producer slept and woke the consumer.
+func (p *Producer) Stats() Stats { return p.w.st.get() }
+
+// TryWrite writes one message of type typ without blocking: ErrFull if there
+// is no room now, ErrTooLarge if len(msg) > MaxMessage, ErrClosed if either
+// side closed the ring. The message is visible to the consumer when
+// TryWrite returns.
+func (p *Producer) TryWrite(typ uint32, msg []byte) error {
+	b, err := p.TryClaim(typ, len(msg))
+	if err != nil {
+		return err
+	}
+	copy(b, msg)
+	return p.Commit()
+}
+
+// Write is WriteContext without a deadline.
+func (p *Producer) Write(typ uint32, msg []byte) error {
+	return p.WriteContext(context.Background(), typ, msg)
+}
+
+// WriteContext writes one message, waiting while the ring is full: spinning
+// briefly, then sleeping on a futex until the consumer makes room. It
+// returns ctx's error when ctx is done, an error wrapping ErrPeerDead if
+// the consumer process dies while the ring is full, and ErrClosed if the
+// consumer closed its side.
+func (p *Producer) WriteContext(ctx context.Context, typ uint32, msg []byte) error {
+	b, err := p.ClaimContext(ctx, typ, len(msg))
+	if err != nil {
+		return err
+	}
+	copy(b, msg)
+	return p.Commit()
+}
+
+// TryClaim reserves room for an n-byte message of type typ and returns the
+// memory to fill in place (zero-copy); Commit publishes it. Until Commit the
+// consumer does not see the record, and a producer that dies in between
+// leaves no trace of it. ErrFull if there is no room now.
+func (p *Producer) TryClaim(typ uint32, n int) ([]byte, error) {
+	if p.closed.Load() {
+		return nil, ErrClosed
+	}
+	if p.pending != 0 {
+		return nil, errorf(ErrInvalid, "a claimed record has not been committed")
+	}
+	if typ == PaddingType {
+		return nil, errorf(ErrInvalid, "type %#x is reserved for padding", typ)
+	}
+	if n < 0 || n > p.r.MaxMessage() {
+		return nil, errorf(ErrTooLarge, "%d bytes; this ring carries at most %d", n, p.r.MaxMessage())
+	}
+	if p.r.consumerPID.Load() == ownerClosed {
+		return nil, errorf(ErrClosed, "the consumer closed the ring")
+	}
+	r := p.r
+	capacity := uint64(r.capacity)
+	rec := uint64(RecordHeaderSize + n)
+	need := align(rec)
+	idx := p.tail & r.mask
+	if toEnd := capacity - idx; need > toEnd {
+		// The record does not fit before the end: fill the end with a
+		// padding record, published on its own so that a record as large
+		// as the ring only needs the ring to drain.
+		if err := p.room(toEnd); err != nil {
+			return nil, err
+		}
+		putHeader(r.data[idx:], uint32(toEnd), PaddingType)
+		p.publish(p.tail + toEnd)
+		idx = 0
+	}
+	if err := p.room(need); err != nil {
+		return nil, err
+	}
+	putHeader(r.data[idx:], uint32(rec), typ)
+	p.pending = need
+	start := idx + RecordHeaderSize
+	return r.data[start : start+uint64(n) : start+uint64(n)], nil
+}
+
+// ClaimContext is TryClaim that waits for room as WriteContext does.
+func (p *Producer) ClaimContext(ctx context.Context, typ uint32, n int) ([]byte, error) {
+	b, err := p.TryClaim(typ, n)
+	if err != ErrFull {
+		return b, err
+	}
+	err = p.w.block(ctx, func() error {
+		if p.closed.Load() {
+			return ErrClosed
+		}
+		b, err = p.TryClaim(typ, n)
+		return err
+	})
+	return b, err
+}
+
+// Commit publishes the record TryClaim or ClaimContext reserved and wakes
+// the consumer if it sleeps.
+func (p *Producer) Commit() error {
+	if p.pending == 0 {
+		return errorf(ErrInvalid, "nothing claimed")
+	}
+	n := p.pending
+	p.pending = 0
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	p.publish(p.tail + n)
+	return nil
+}
+
+// Abort drops a claimed record without publishing it.
+func (p *Producer) Abort() { p.pending = 0 }
+
+// room reports whether need more bytes fit; it re-reads the consumer
+// position only when the cached one says no.
+func (p *Producer) room(need uint64) error {
+	capacity := uint64(p.r.capacity)
+	if p.tail+need-p.headCache <= capacity {
+		return nil
+	}
+	head := p.r.head.Load()
+	if err := p.r.checkPositions(head, p.tail); err != nil {
+		return err
+	}
+	p.headCache = head
+	if p.tail+need-head <= capacity {
+		return nil
+	}
+	return ErrFull
+}
+
+// publish stores the new producer position (a sequentially consistent store:
+// the record bytes before it are visible to whoever loads it) and wakes a
+// sleeping consumer.
+func (p *Producer) publish(tail uint64) {
+	p.tail = tail
+	p.r.tail.Store(tail)
+	wakeIf(p.r.dataWaiters, &p.w.st)
+}
+
+// Close releases the producer role and marks the ring closed by the
+// producer: the consumer reads what is left, then gets io.EOF. A record
+// claimed and not committed is dropped. Close wakes the consumer and any
+// WriteContext of this Producer blocked in another goroutine; later calls
+// return ErrClosed. It never unmaps the memory.
+func (p *Producer) Close() error {
+	if p.closed.Swap(true) {
+		return ErrClosed
+	}
+	p.r.producerPID.Store(ownerClosed)
+	wakeAll(p.r)
+	return nil
+}
+
+// wakeAll wakes whoever sleeps on either futex word of r.
+func wakeAll(r *Ring) {
+	for _, w := range []*atomic.Uint32{r.dataWaiters, r.spaceWaiters} {
+		w.Store(0)
+		futexWake(w, 1<<30)
+	}
+}
+
+func putHeader(b []byte, length, typ uint32) {
+	binary.NativeEndian.PutUint32(b[0:], length)
+	binary.NativeEndian.PutUint32(b[4:], typ)
+}

@@ -1,0 +1,207 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The futex operations, shared (not FUTEX_PRIVATE_FLAG): the waiter and the
+// waker are different processes mapping the same page.
+const (
+	futexOpWait = 0 // FUTEX_WAIT
+	futexOpWake = 1 // FUTEX_WAKE
+)
+
+// Spinning before sleeping: spinLoads re-checks in a tight loop, then
+// spinYields re-checks after runtime.Gosched. cring/ring.h spins the same
+// way (SHMRING_SPIN_*).
+const (
+	spinLoads  = 64
+	spinYields = 16
+)
+
+// futexWait sleeps while *word == val, at most d. It returns true if it
+// timed out. EAGAIN (the value changed) and EINTR are ordinary returns.
+func futexWait(word *atomic.Uint32, val uint32, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	ts := unix.NsecToTimespec(int64(d))
+	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexOpWait, uintptr(val),
+		uintptr(unsafe.Pointer(&ts)), 0, 0)
+	return e == unix.ETIMEDOUT
+}
+
+// futexWake wakes up to n processes sleeping on word.
+func futexWake(word *atomic.Uint32, n int) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexOpWake, uintptr(n), 0, 0, 0)
+}
+
+// wakeIf wakes the other side if it announced that it sleeps on word. The
+// caller has just published its position with a sequentially consistent
+// store; the sleeper sets word to 1 before re-checking that position, so
+// either the sleeper sees the new position or this load sees the 1 (no lost
+// wake-up).
+func wakeIf(word *atomic.Uint32, st *stats) {
+	if word.Load() != 0 && word.Swap(0) != 0 {
+		futexWake(word, 1)
+		st.wakes.Add(1)
+	}
+}
+
+// sleepFor returns how long to sleep: d, or less if ctx's deadline is nearer.
+func sleepFor(ctx context.Context, d time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < d {
+			return left
+		}
+	}
+	return d
+}
+
+// waiter is one side's blocking machinery.
+type waiter struct {
+	word      *atomic.Uint32 // our futex word
+	peer      *atomic.Uint32 // the other side's pid word
+	peerRole  string
+	peerCheck atomic.Int64 // time.Duration
+	spin      atomic.Int64 // loads<<32 | yields, or -1 for the default
+	st        stats
+}
+
+func (w *waiter) spins() (loads, yields int) {
+	v := w.spin.Load()
+	if v < 0 {
+		return spinLoads, spinYields
+	}
+	return int(v >> 32), int(uint32(v))
+}
+
+func (w *waiter) setSpin(loads, yields int) {
+	if loads < 0 || yields < 0 {
+		w.spin.Store(-1)
+		return
+	}
+	w.spin.Store(int64(min(loads, 1<<30))<<32 | int64(min(yields, 1<<30)))
+}
+
+// interval returns the peer-check interval; check is false when peer checks
+// are off (SetPeerCheck with a negative duration), and the sleep is then
+// only bounded by the context.
+func (w *waiter) interval() (d time.Duration, check bool) {
+	switch d := time.Duration(w.peerCheck.Load()); {
+	case d > 0:
+		return d, true
+	case d < 0:
+		return time.Hour, false
+	}
+	return DefaultPeerCheck, true
+}
+
+// block calls try until it reports done or an error: spinning first, then
+// sleeping on the futex. While asleep it wakes every peer-check interval to
+// check that the peer process is alive. ErrFull and ErrEmpty from try mean
+// "not yet".
+func (w *waiter) block(ctx context.Context, try func() error) error {
+	loads, yields := w.spins()
+	for i := range loads + yields {
+		if err := try(); err != ErrFull && err != ErrEmpty {
+			return err
+		}
+		if i >= loads {
+			runtime.Gosched()
+		}
+	}
+	if ctx.Done() != nil {
+		// Cancellation must interrupt the sleep: clearing the word makes a
+		// FUTEX_WAIT that has not started yet return at once, the wake ends
+		// one in progress.
+		stop := context.AfterFunc(ctx, func() {
+			w.word.Store(0)
+			futexWake(w.word, 1)
+		})
+		defer stop()
+	}
+	defer w.word.Store(0)
+	lastCheck := time.Now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		w.word.Store(1) // announce the sleep, then re-check (see wakeIf)
+		if err := try(); err != ErrFull && err != ErrEmpty {
+			return err
+		}
+		if ctx.Err() != nil {
+			continue
+		}
+		every, check := w.interval()
+		if check && time.Since(lastCheck) >= every {
+			if err := w.peerAlive(); err != nil {
+				// Last look: the peer may have published just before dying.
+				if err2 := try(); err2 != ErrFull && err2 != ErrEmpty {
+					return err2
+				}
+				return err
+			}
+			lastCheck = time.Now()
+		}
+		w.st.sleeps.Add(1)
+		if futexWait(w.word, 1, sleepFor(ctx, every)) {
+			w.st.timeouts.Add(1)
+		}
+	}
+}
+
+// peerAlive returns ErrPeerDead if the peer's pid word names a process that
+// is gone (or a zombie). No peer yet (0) and a closed peer are alive as far
+// as this check goes: try handles closing.
+func (w *waiter) peerAlive() error {
+	pid := w.peer.Load()
+	if pid == 0 || pid == ownerClosed {
+		return nil
+	}
+	if pidDead(int(pid)) {
+		return errorf(ErrPeerDead, "the %s (pid %d) exited without closing the ring", w.peerRole, pid)
+	}
+	return nil
+}
+
+// pidDead reports whether process pid has exited. A zombie — dead but not
+// yet reaped by its parent — counts as dead: a pidfd polls readable as soon
+// as the process exits, which kill(pid, 0) would not tell.
+func pidDead(pid int) bool {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err == nil {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, perr := unix.Poll(fds, 0)
+		unix.Close(fd)
+		return perr == nil && n > 0
+	}
+	if errors.Is(err, unix.ESRCH) {
+		return true
+	}
+	// No pidfd_open (before Linux 5.3, or filtered): kill(pid, 0), then the
+	// state letter in /proc/PID/stat for zombies.
+	if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
+		return true
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return errors.Is(err, os.ErrNotExist)
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] == 'Z' || s[i+2] == 'X'
+	}
+	return false
+}
