@@ -64,7 +64,7 @@ func (p *Producer) TryWrite(typ uint32, msg []byte) error {
 	if err != nil {
 		return err
 	}
-	copy(b, msg)
+	copyIn(b, msg)
 	return p.Commit()
 }
 
@@ -83,7 +83,7 @@ func (p *Producer) WriteContext(ctx context.Context, typ uint32, msg []byte) err
 	if err != nil {
 		return err
 	}
-	copy(b, msg)
+	copyIn(b, msg)
 	return p.Commit()
 }
 

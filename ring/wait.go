@@ -22,12 +22,19 @@ const (
 )
 
 // Spinning before sleeping: spinLoads re-checks in a tight loop, then
-// spinYields re-checks after runtime.Gosched. cring/ring.h spins the same
-// way (SHMRING_SPIN_*).
+// spinYields re-checks each after yielding the CPU (runtime.Gosched for
+// other goroutines, then sched_yield for other processes: the peer may be
+// waiting for this CPU). cring/ring.h spins the same way (SHMRING_SPIN_*).
 const (
 	spinLoads  = 64
 	spinYields = 16
 )
+
+// yield lets other goroutines run, then other threads and processes.
+func yield() {
+	runtime.Gosched()
+	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+}
 
 // futexWait sleeps while *word == val, at most d. It returns true if it
 // timed out. EAGAIN (the value changed) and EINTR are ordinary returns.
@@ -118,7 +125,9 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 			return err
 		}
 		if i >= loads {
-			runtime.Gosched()
+			yield()
+		} else {
+			pause()
 		}
 	}
 	if ctx.Done() != nil {

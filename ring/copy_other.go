@@ -1,0 +1,6 @@
+//go:build !amd64 || race
+
+package ring
+
+// copyIn copies a message into the ring (see copy_amd64.go).
+func copyIn(dst, src []byte) { copy(dst, src) }
