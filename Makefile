@@ -47,7 +47,7 @@ test-race:
 # suite over purego alone.
 test-nocgo:
 	CGO_ENABLED=0 $(GO) build ./purego ./procmaps ./impls ./cmd/... .
-	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./cmd/...
+	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./examples/... ./cmd/...
 
 # Every package builds without cgo on each architecture, and its tests
 # compile (go vet type-checks them).
