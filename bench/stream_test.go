@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shmmap/shmmap"
+	"github.com/shmmap/shmmap/ring"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,14 +31,27 @@ func endpoint(b *testing.B, lang string, args ...string) *exec.Cmd {
 	return exec.Command(goProgram(b, "streamer"), args...)
 }
 
-// BenchmarkStream: messages from one process to another over a pipe and a
-// Unix-domain socket pair, the transports the ring is measured against.
-// ns/op is per message.
+// streamRingCapacity is the data area of the streaming benchmarks' ring:
+// room for sixteen of the largest messages.
+const streamRingCapacity = 1 << 20
+
+// BenchmarkStream: messages from one process to another through our ring
+// (in a memfd both map), a pipe and a Unix-domain socket pair. ns/op is per
+// message.
 func BenchmarkStream(b *testing.B) {
-	for _, transport := range []string{"pipe", "socket"} {
+	for _, transport := range []string{"ring", "pipe", "socket"} {
 		for _, d := range directions {
 			for _, ms := range messageSizes {
 				b.Run(fmt.Sprintf("%s-%s-%s/%s", transport, d[0], d[1], ms.Name), func(b *testing.B) {
+					if transport == "ring" {
+						mem := ringMemory(b, streamRingCapacity, 1)
+						args := []string{"3", strconv.Itoa(ms.Size), strconv.Itoa(b.N)}
+						send := endpoint(b, d[0], append([]string{"ringsend"}, args...)...)
+						recv := endpoint(b, d[1], append([]string{"ringrecv"}, args...)...)
+						send.ExtraFiles, recv.ExtraFiles = []*os.File{mem}, []*os.File{mem}
+						reportStream(b, runPair(b, recv, send), ms.Size)
+						return
+					}
 					r, w := fdPair(b, transport)
 					send := endpoint(b, d[0], "send", "3", strconv.Itoa(ms.Size), strconv.Itoa(b.N))
 					send.ExtraFiles = []*os.File{w}
@@ -50,8 +65,24 @@ func BenchmarkStream(b *testing.B) {
 	}
 }
 
-// BenchmarkRoundTrip: a 64-byte message there and back, per round trip.
+// BenchmarkRoundTrip: a 64-byte message there and back, per round trip:
+// over two rings (one each way) whose ends sleep on the futex when there is
+// nothing to read ("ring-blocking", the default), over two rings whose ends
+// spin ("ring-spin"), and over two pipes.
 func BenchmarkRoundTrip(b *testing.B) {
+	for _, mode := range []string{"blocking", "spin"} {
+		for _, d := range directions {
+			b.Run(fmt.Sprintf("ring-%s-%s-%s", mode, d[0], d[1]), func(b *testing.B) {
+				mem := ringMemory(b, 4096, 2)
+				spin := map[string]string{"blocking": "0", "spin": "1"}[mode]
+				args := []string{"3", "64", strconv.Itoa(b.N), spin}
+				ping := endpoint(b, d[0], append([]string{"ringping"}, args...)...)
+				pong := endpoint(b, d[1], append([]string{"ringpong"}, args...)...)
+				ping.ExtraFiles, pong.ExtraFiles = []*os.File{mem}, []*os.File{mem}
+				b.ReportMetric(runPair(b, ping, pong), "ns/op")
+			})
+		}
+	}
 	for _, lang := range []string{"Go", "C"} {
 		b.Run("pipe-"+lang+"-"+lang, func(b *testing.B) {
 			r1, w1 := fdPair(b, "pipe")
@@ -63,6 +94,24 @@ func BenchmarkRoundTrip(b *testing.B) {
 			b.ReportMetric(runPair(b, ping, pong), "ns/op")
 		})
 	}
+}
+
+// ringMemory returns a memfd holding n rings of the given capacity back to
+// back, each formatted with ring.Init, closed when the benchmark ends. The
+// two ends of a stream inherit it as fd 3 and map it.
+func ringMemory(b *testing.B, capacity, n int) *os.File {
+	size := ring.Size(capacity)
+	f, err := shmmap.Memfd("bench-ring", int64(n*size))
+	mustf(b, err, "memfd")
+	b.Cleanup(func() { f.Close() })
+	m, err := shmmap.Map(f, 0, n*size, shmmap.MapShared)
+	mustf(b, err, "map")
+	defer m.Close()
+	for i := range n {
+		_, err := ring.Init(m.Bytes()[i*size : (i+1)*size])
+		mustf(b, err, "ring.Init")
+	}
+	return f
 }
 
 // fdPair returns the two ends of a pipe or of a connected socket pair,
@@ -110,4 +159,5 @@ func reportStream(b *testing.B, elapsedNs float64, size int) {
 	b.ReportMetric(perMsg, "ns/op")
 	b.ReportMetric(1e9/perMsg, "msgs/s")
 	b.ReportMetric(float64(size)/perMsg, "GB/s")
+	b.ReportMetric(float64(size)/perMsg*1e3, "MB/s")
 }

@@ -8,13 +8,24 @@
  *                                      from the first byte to the last
  *   stream ping RFD WFD SIZE COUNT     COUNT round trips; print ns per trip
  *   stream pong RFD WFD SIZE COUNT     echo COUNT messages
+ *
+ * and over the ring of ../../cring/ring.h in the memory of a memfd FD that
+ * the benchmark formatted (two rings back to back for ping/pong; SPIN 1
+ * spins instead of sleeping on the futex):
+ *
+ *   stream ringsend|ringrecv FD SIZE COUNT
+ *   stream ringping|ringpong FD SIZE COUNT SPIN
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "../../cring/ring.h"
 
 static double now_ns(void) {
 	struct timespec ts;
@@ -38,7 +49,73 @@ static void full_read(int fd, char *p, size_t n) {
 	}
 }
 
+static void ring_check(int rc, const char *what) {
+	if (rc) { fprintf(stderr, "stream: %s: %s\n", what, shmring_strerror(rc)); exit(1); }
+}
+
+static int ring_main(int argc, char **argv) {
+	if (argc < 5) { fprintf(stderr, "usage: stream ringMODE FD SIZE COUNT [SPIN]\n"); return 2; }
+	const char *mode = argv[1];
+	int fd = atoi(argv[2]);
+	size_t size = strtoul(argv[3], NULL, 0);
+	long count = atol(argv[4]);
+	int spin = argc > 5 && strcmp(argv[5], "1") == 0;
+	if (size < 8) size = 8;
+	struct stat st;
+	if (fstat(fd, &st) < 0) { perror("stream: fstat"); return 1; }
+	unsigned char *mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) { perror("stream: mmap"); return 1; }
+	size_t half = (size_t)st.st_size / 2;
+	int send = strcmp(mode, "ringsend") == 0, recv = strcmp(mode, "ringrecv") == 0;
+	int ping = strcmp(mode, "ringping") == 0, pong = strcmp(mode, "ringpong") == 0;
+	unsigned char *in = NULL, *out = NULL;
+	size_t inlen = half, outlen = half;
+	if (send) { out = mem; outlen = (size_t)st.st_size; }
+	else if (recv) { in = mem; inlen = (size_t)st.st_size; }
+	else if (ping) { out = mem; in = mem + half; }
+	else if (pong) { in = mem; out = mem + half; }
+	else { fprintf(stderr, "stream: unknown mode %s\n", mode); return 2; }
+	struct shmring p, c;
+	if (out) {
+		ring_check(shmring_attach(&p, out, outlen), "attach");
+		ring_check(shmring_producer(&p), "producer");
+		if (spin) { p.spin_loads = 1 << 30; p.spin_yields = 0; }
+	}
+	if (in) {
+		ring_check(shmring_attach(&c, in, inlen), "attach");
+		ring_check(shmring_consumer(&c), "consumer");
+		if (spin) { c.spin_loads = 1 << 30; c.spin_yields = 0; }
+	}
+	unsigned char *buf = calloc(1, size);
+	double start = 0;
+	for (long i = 0; i < count; i++) {
+		uint64_t seq = (uint64_t)i;
+		if (ping && i == 0) start = now_ns();
+		if (send || ping) {
+			memcpy(buf, &seq, 8);
+			ring_check(shmring_write(&p, 1, buf, (uint32_t)size, -1), "write");
+		}
+		if (recv || ping || pong) {
+			uint32_t type;
+			size_t n;
+			ring_check(shmring_read(&c, &type, buf, size, &n, -1), "read");
+			if (recv && i == 0) start = now_ns();
+			memcpy(&seq, buf, 8);
+			if (n != size || seq != (uint64_t)i) { fprintf(stderr, "stream: message %ld has sequence %llu, %zu bytes\n", i, (unsigned long long)seq, n); return 1; }
+		}
+		if (pong) ring_check(shmring_write(&p, 1, buf, (uint32_t)size, -1), "write");
+	}
+	if (recv) printf("%.0f\n", now_ns() - start);
+	if (ping) printf("%.1f\n", (now_ns() - start) / count);
+	if (out) shmring_close(&p);
+	if (in) shmring_close(&c);
+	munmap(mem, (size_t)st.st_size);
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv) {
+	if (argc > 1 && strncmp(argv[1], "ring", 4) == 0) return ring_main(argc, argv);
 	if (argc < 5) { fprintf(stderr, "usage: stream send|recv FD SIZE COUNT | ping|pong RFD WFD SIZE COUNT\n"); return 2; }
 	const char *mode = argv[1];
 	int ping = strcmp(mode, "ping") == 0, pong = strcmp(mode, "pong") == 0;

@@ -3,6 +3,8 @@
 //
 //	streamer send|recv FD SIZE COUNT
 //	streamer ping|pong RFD WFD SIZE COUNT
+//	streamer ringsend|ringrecv FD SIZE COUNT
+//	streamer ringping|ringpong FD SIZE COUNT SPIN
 //
 // Messages are SIZE bytes; the first 8 carry the sequence number, which the
 // receiver checks. recv prints the nanoseconds from its first message to its
@@ -15,6 +17,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,6 +27,10 @@ func main() {
 	}
 	mode := os.Args[1]
 	args := os.Args[2:]
+	if strings.HasPrefix(mode, "ring") {
+		ringMain(mode, args)
+		return
+	}
 	rfd := atoi(args[0])
 	wfd := rfd
 	if mode == "ping" || mode == "pong" {

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/shmmap/shmmap"
+	"github.com/shmmap/shmmap/ring"
+)
+
+// ringMain runs the ring modes, with the same command line as c/stream.c:
+//
+//	streamer ringsend|ringrecv FD SIZE COUNT        one ring in the memory of FD
+//	streamer ringping|ringpong FD SIZE COUNT SPIN   two rings, one each way
+//
+// FD is a memfd the benchmark formatted with ring.Init (two rings of equal
+// size, back to back, for ping/pong). SPIN 1 spins instead of sleeping on
+// the futex.
+func ringMain(mode string, args []string) {
+	if len(args) < 3 {
+		fail("usage: streamer ring MODE FD SIZE COUNT [SPIN]")
+	}
+	fd, size, count := atoi(args[0]), max(atoi(args[1]), 8), atoi(args[2])
+	spin := len(args) > 3 && args[3] == "1"
+	m, err := shmmap.Map(os.NewFile(uintptr(fd), "ring"), 0, 0, shmmap.MapShared)
+	if err != nil {
+		fail("streamer: " + err.Error())
+	}
+	mem := m.Bytes()
+	var in, out []byte // the rings this process reads and writes
+	switch mode {
+	case "ringsend":
+		out = mem
+	case "ringrecv":
+		in = mem
+	case "ringping":
+		out, in = mem[:len(mem)/2], mem[len(mem)/2:]
+	case "ringpong":
+		in, out = mem[:len(mem)/2], mem[len(mem)/2:]
+	default:
+		fail("streamer: unknown mode " + mode)
+	}
+	var p *ring.Producer
+	var c *ring.Consumer
+	if out != nil {
+		r, err := ring.Attach(out)
+		check(err)
+		p, err = r.Producer()
+		check(err)
+		if spin {
+			p.SetSpin(1<<30, 0)
+		}
+	}
+	if in != nil {
+		r, err := ring.Attach(in)
+		check(err)
+		c, err = r.Consumer()
+		check(err)
+		if spin {
+			c.SetSpin(1<<30, 0)
+		}
+	}
+	buf := make([]byte, size)
+	recv := func(i int) {
+		_, n, err := c.Read(buf)
+		check(err)
+		if seq := binary.LittleEndian.Uint64(buf); n != size || seq != uint64(i) {
+			fail(fmt.Sprintf("streamer: message %d has sequence %d, %d bytes", i, seq, n))
+		}
+	}
+	send := func(i int) {
+		binary.LittleEndian.PutUint64(buf, uint64(i))
+		check(p.Write(1, buf))
+	}
+	var start time.Time
+	for i := range count {
+		switch mode {
+		case "ringsend":
+			send(i)
+		case "ringrecv":
+			recv(i)
+			if i == 0 {
+				start = time.Now()
+			}
+		case "ringping":
+			if i == 0 {
+				start = time.Now()
+			}
+			send(i)
+			recv(i)
+		case "ringpong":
+			recv(i)
+			send(i)
+		}
+	}
+	switch mode {
+	case "ringrecv":
+		fmt.Println(time.Since(start).Nanoseconds())
+	case "ringping":
+		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(count))
+	}
+	if p != nil {
+		check(p.Close())
+	}
+	if c != nil {
+		check(c.Close())
+	}
+	check(m.Close())
+}
+
+func check(err error) {
+	if err != nil {
+		fail("streamer: " + err.Error())
+	}
+}
