@@ -54,6 +54,8 @@ wait_attached "$w"
 echo "\$ c-reader"; "$bin/c-reader"
 echo "\$ grep SYSV /proc/$w/maps   # the Go writer's mapping"
 grep SYSV "/proc/$w/maps"
+echo "\$ shmmap ls"; "$bin/shmmap" ls
+echo "\$ shmmap maps $w"; "$bin/shmmap" maps "$w"
 kill "$w"; wait "$w" 2>/dev/null || true
 ipcrm -M 0x1234
 
@@ -65,6 +67,28 @@ for prog in c-mmap mmap; do
 	echo "\$ cat mmap.txt"; cat mmap.txt
 done
 
-step "left behind"
-ipcs -m
+# Beyond the article: the same writer and reader without the 30-second
+# sleep, synchronised by a semaphore set and on the message ring. The
+# reader starts first and waits in the kernel; nothing polls.
+cc=$(cd "$root" && go env CC)
+(cd "$root" &&
+	$cc -O2 -o "$work/c-sem-writer" examples/semaphore/c/writer.c &&
+	$cc -O2 -o "$work/c-ring-writer" cring/examples/writer.c &&
+	go build -o "$work/sem-reader" ./examples/semaphore/reader &&
+	go build -o "$work/ring-reader" ./ring/examples/reader)
+
+step "C writer -> Go reader, synchronised by a System V semaphore (examples/semaphore)"
+echo "\$ sem-reader & c-sem-writer \"shared memory here!\" \"no sleep needed\""
+"$work/sem-reader" & r=$!
+"$work/c-sem-writer" "shared memory here!" "no sleep needed"
+wait "$r"
+
+step "C writer -> Go reader over the message ring (cring/examples, ring/examples)"
+echo "\$ ring-reader & c-ring-writer \"shared memory here!\" \"second\" \"third\""
+"$work/ring-reader" & r=$!
+"$work/c-ring-writer" "shared memory here!" "second" "third"
+wait "$r"
+
+step "left behind (segments and semaphore sets)"
+ipcs -m -s
 echo "(the namespace, and anything in it, goes away when this script ends)"
