@@ -89,7 +89,8 @@ enum {
 	SHMRING_ETIMEDOUT = -9, /* the timeout passed */
 	SHMRING_ESHORTBUF = -10,/* message longer than the buffer (stays in the ring) */
 	SHMRING_EINVAL = -11,   /* bad argument: size, alignment, reserved type, no role */
-	SHMRING_ENOTREADY = -12 /* memory not initialised yet (attach) */
+	SHMRING_ENOTREADY = -12,/* memory not initialised yet (attach) */
+	SHMRING_ESYS = -13      /* a futex wait failed (errno says why: ENOSYS, EPERM, EFAULT) */
 };
 
 enum { SHMRING_ROLE_NONE, SHMRING_ROLE_PRODUCER, SHMRING_ROLE_CONSUMER };
@@ -133,6 +134,7 @@ static inline const char *shmring_strerror(int code) {
 	case SHMRING_ESHORTBUF: return "buffer too short";
 	case SHMRING_EINVAL: return "invalid argument";
 	case SHMRING_ENOTREADY: return "ring not initialised";
+	case SHMRING_ESYS: return "futex wait failed";
 	}
 	return "unknown ring error";
 }
@@ -157,11 +159,16 @@ static inline long shmring__futex(_Atomic uint32_t *w, int op, uint32_t val, con
 	return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
 }
 
-/* shmring__wait: sleep while *w == val, at most ms; 1 if it timed out. */
+/* shmring__wait: sleep while *w == val, at most ms (> 0). 0 when woken or
+ * the value changed (EAGAIN, EINTR), 1 if it timed out, SHMRING_ESYS with
+ * errno set for any other failure, so that no caller spins on a wait that
+ * cannot sleep. */
 static inline int shmring__wait(_Atomic uint32_t *w, uint32_t val, long ms) {
-	if (ms <= 0) return 1;
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	return shmring__futex(w, FUTEX_WAIT, val, &ts) == -1 && errno == ETIMEDOUT;
+	if (shmring__futex(w, FUTEX_WAIT, val, &ts) == 0) return 0;
+	if (errno == EAGAIN || errno == EINTR) return 0;
+	if (errno == ETIMEDOUT) return 1;
+	return SHMRING_ESYS;
 }
 
 static inline void shmring__wake(_Atomic uint32_t *w, int n) { shmring__futex(w, FUTEX_WAKE, (uint32_t)n, NULL); }
@@ -223,7 +230,14 @@ static inline int shmring_attach(struct shmring *r, void *mem, size_t len) {
 	if (shmring_size(c) > len) { r->detail = "capacity larger than the memory"; return SHMRING_ECORRUPT; }
 	if (*(uint32_t *)(void *)(b + SHMRING_OFF_MAX_MSG) != c - SHMRING_RECORD_HEADER) { r->detail = "bad max message"; return SHMRING_ECORRUPT; }
 	shmring__view(r, mem, len, c);
-	return shmring__check_positions(r, atomic_load(shmring__u64(r, SHMRING_OFF_HEAD)), atomic_load(shmring__u64(r, SHMRING_OFF_TAIL)));
+	/* Both ends may be moving: read tail, head, tail again, so that head
+	 * was read while tail had the value checked against it. */
+	for (int i = 0; i < 100; i++) {
+		uint64_t tail = atomic_load(shmring__u64(r, SHMRING_OFF_TAIL));
+		uint64_t head = atomic_load(shmring__u64(r, SHMRING_OFF_HEAD));
+		if (atomic_load(shmring__u64(r, SHMRING_OFF_TAIL)) == tail) return shmring__check_positions(r, head, tail);
+	}
+	return SHMRING_OK; /* never still: the role claim checks again */
 }
 
 static inline long shmring__ms_since(const struct timespec *t0) {
@@ -251,7 +265,7 @@ static inline int shmring_attach_wait(struct shmring *r, void *mem, size_t len, 
 		if (rc != SHMRING_ENOTREADY) return rc;
 		long ms = shmring__sleep_ms(SHMRING_PEER_CHECK_MS, timeout_ms, &t0);
 		if (ms == 0) return SHMRING_ETIMEDOUT;
-		shmring__wait((_Atomic uint32_t *)mem, 0, ms);
+		if (shmring__wait((_Atomic uint32_t *)mem, 0, ms) == SHMRING_ESYS) return SHMRING_ESYS;
 	}
 }
 
@@ -371,6 +385,8 @@ static inline int shmring_try_claim(struct shmring *r, uint32_t type, uint32_t n
 }
 
 static inline int shmring_commit(struct shmring *r) {
+	if (r->closed) { r->pending = 0; return SHMRING_ECLOSED; }
+	if (r->role != SHMRING_ROLE_PRODUCER) { r->detail = "not the producer"; return SHMRING_EINVAL; }
 	if (!r->pending) { r->detail = "nothing claimed"; return SHMRING_EINVAL; }
 	uint64_t n = r->pending;
 	r->pending = 0;
@@ -390,7 +406,9 @@ static inline int shmring_try_write(struct shmring *r, uint32_t type, const void
 
 /* shmring_try_read_fn: the next message in place. fn returns 0 to consume
  * it; anything else leaves it in the ring and is returned. EEMPTY if none
- * now, EOF once the producer has closed and everything has been read. */
+ * now, EOF once the producer has closed and everything has been read. fn
+ * must not return SHMRING_EFULL or SHMRING_EEMPTY: the blocking
+ * shmring_read_fn would take them for "nothing yet" and wait again. */
 typedef int (*shmring_fn)(void *arg, uint32_t type, const void *msg, uint32_t n);
 
 static inline void shmring__advance(struct shmring *r, uint64_t n) {
@@ -494,7 +512,9 @@ static inline int shmring__block(struct shmring *r, size_t word_off, size_t peer
 		long ms = shmring__sleep_ms(every, timeout_ms, &t0);
 		if (ms == 0) { rc = SHMRING_ETIMEDOUT; break; }
 		r->sleeps++;
-		if (shmring__wait(w, 1, ms)) r->timeouts++;
+		int wr = shmring__wait(w, 1, ms);
+		if (wr == SHMRING_ESYS) { rc = SHMRING_ESYS; break; }
+		if (wr) r->timeouts++;
 	}
 	atomic_store(w, 0);
 	return rc;
@@ -551,6 +571,7 @@ static inline int shmring_read(struct shmring *r, uint32_t *type, void *buf, siz
 static inline int shmring_close(struct shmring *r) {
 	if (r->closed || r->role == SHMRING_ROLE_NONE) return SHMRING_ECLOSED;
 	r->closed = 1;
+	r->pending = 0; /* a claimed record is dropped, as in Go */
 	atomic_store(shmring__u32(r, r->role == SHMRING_ROLE_PRODUCER ? SHMRING_OFF_PRODUCER_PID : SHMRING_OFF_CONSUMER_PID), SHMRING_OWNER_CLOSED);
 	size_t words[2] = {SHMRING_OFF_DATA_WAITERS, SHMRING_OFF_SPACE_WAITERS};
 	for (int i = 0; i < 2; i++) {

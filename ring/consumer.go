@@ -3,20 +3,23 @@ package ring
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
-	"sync/atomic"
 	"time"
 )
 
 // A Consumer reads messages from a Ring. Only one Consumer may exist per
 // ring at a time, across all processes. Its methods must be called from one
-// goroutine at a time, except Close, Stats and SetPeerCheck.
+// goroutine at a time (a concurrent call returns an error wrapping
+// ErrInvalid), except Close, Stats, SetSpin and SetPeerCheck, which may be
+// called from any goroutine: Close makes a call in progress return
+// ErrClosed, unless it has already consumed its message.
 type Consumer struct {
-	r      *Ring
-	head   uint64 // our copy of the consumer position (we are its only writer)
-	closed atomic.Bool
-	w      waiter
+	r    *Ring
+	head uint64 // our copy of the consumer position (we are its only writer)
+	g    gate
+	w    waiter
 }
 
 // Consumer takes the consumer role and returns the Consumer; see Producer
@@ -37,8 +40,9 @@ func (r *Ring) Consumer() (*Consumer, error) {
 }
 
 // SetSpin sets how a blocked read spins before it sleeps on the futex:
-// loads re-checks in a tight loop, then yields re-checks each after
-// runtime.Gosched. SetSpin(0, 0) sleeps at once (the stress tests use it to
+// loads re-checks in a tight loop (with the CPU's spin-wait hint), then
+// yields re-checks each after yielding the CPU (runtime.Gosched, then
+// sched_yield). SetSpin(0, 0) sleeps at once (the stress tests use it to
 // force the sleep/wake path); negative values restore the default (64, 16).
 func (c *Consumer) SetSpin(loads, yields int) { c.w.setSpin(loads, yields) }
 
@@ -58,15 +62,11 @@ func (c *Consumer) Stats() Stats { return c.w.st.get() }
 // io.ErrShortBuffer. A record header that does not fit the ring gives an
 // error wrapping ErrCorrupt.
 func (c *Consumer) TryRead(buf []byte) (typ uint32, n int, err error) {
-	err = c.TryReadFunc(func(t uint32, msg []byte) error {
-		typ, n = t, len(msg)
-		if len(msg) > len(buf) {
-			return errShort{n: len(msg), have: len(buf)}
-		}
-		copy(buf, msg)
-		return nil
-	})
-	return typ, n, err
+	if err := c.g.enter("Consumer"); err != nil {
+		return 0, 0, err
+	}
+	defer c.exit()
+	return c.tryRead(buf)
 }
 
 // Read is ReadContext without a deadline.
@@ -78,17 +78,22 @@ func (c *Consumer) Read(buf []byte) (typ uint32, n int, err error) {
 // spinning briefly, then sleeping on a futex until the producer publishes.
 // It returns io.EOF once the producer has closed and everything has been
 // read, an error wrapping ErrPeerDead if the producer process died (after
-// the messages it published), and ctx's error when ctx is done.
+// the messages it published), ctx's error when ctx is done, and ErrClosed
+// if Close was called.
 func (c *Consumer) ReadContext(ctx context.Context, buf []byte) (typ uint32, n int, err error) {
-	typ, n, err = c.TryRead(buf)
+	if err := c.g.enter("Consumer"); err != nil {
+		return 0, 0, err
+	}
+	defer c.exit()
+	typ, n, err = c.tryRead(buf)
 	if err != ErrEmpty {
 		return typ, n, err
 	}
 	err = c.w.block(ctx, func() error {
-		if c.closed.Load() {
+		if c.g.closed() {
 			return ErrClosed
 		}
-		typ, n, err = c.TryRead(buf)
+		typ, n, err = c.tryRead(buf)
 		return err
 	})
 	return typ, n, err
@@ -97,11 +102,62 @@ func (c *Consumer) ReadContext(ctx context.Context, buf []byte) (typ uint32, n i
 // TryReadFunc calls fn with the next message in place (zero-copy) and
 // consumes it when fn returns nil; the slice is valid only during the call.
 // If fn returns an error the message stays in the ring and TryReadFunc
-// returns that error. Errors as TryRead.
+// returns that error. fn must not call the Consumer's methods other than
+// Close, Stats, SetSpin and SetPeerCheck. Errors as TryRead.
 func (c *Consumer) TryReadFunc(fn func(typ uint32, msg []byte) error) error {
-	if c.closed.Load() {
-		return ErrClosed
+	if err := c.g.enter("Consumer"); err != nil {
+		return err
 	}
+	defer c.exit()
+	return c.tryReadFunc(fn)
+}
+
+// ReadFunc is TryReadFunc that waits as ReadContext does. An error from fn
+// — even ErrEmpty — is returned as it is, never taken for "nothing yet".
+func (c *Consumer) ReadFunc(ctx context.Context, fn func(typ uint32, msg []byte) error) error {
+	if err := c.g.enter("Consumer"); err != nil {
+		return err
+	}
+	defer c.exit()
+	var fnErr error
+	call := func(typ uint32, msg []byte) error {
+		if fnErr = fn(typ, msg); fnErr != nil {
+			return errFromFn
+		}
+		return nil
+	}
+	err := c.tryReadFunc(call)
+	if err == ErrEmpty {
+		err = c.w.block(ctx, func() error {
+			if c.g.closed() {
+				return ErrClosed
+			}
+			return c.tryReadFunc(call)
+		})
+	}
+	if err == errFromFn {
+		return fnErr
+	}
+	return err
+}
+
+// errFromFn stands for an error ReadFunc's fn returned, so that block does
+// not take an fn that returns ErrEmpty for an empty ring.
+var errFromFn = errors.New("ring: error from the ReadFunc callback")
+
+func (c *Consumer) tryRead(buf []byte) (typ uint32, n int, err error) {
+	err = c.tryReadFunc(func(t uint32, msg []byte) error {
+		typ, n = t, len(msg)
+		if len(msg) > len(buf) {
+			return errShort{n: len(msg), have: len(buf)}
+		}
+		copy(buf, msg)
+		return nil
+	})
+	return typ, n, err
+}
+
+func (c *Consumer) tryReadFunc(fn func(typ uint32, msg []byte) error) error {
 	r := c.r
 	capacity := uint64(r.capacity)
 	for range 3 { // a re-check after close, at most one padding record, then a message
@@ -142,20 +198,6 @@ func (c *Consumer) TryReadFunc(fn func(typ uint32, msg []byte) error) error {
 	return errorf(ErrCorrupt, "two padding records in a row at position %d", c.head)
 }
 
-// ReadFunc is TryReadFunc that waits as ReadContext does.
-func (c *Consumer) ReadFunc(ctx context.Context, fn func(typ uint32, msg []byte) error) error {
-	err := c.TryReadFunc(fn)
-	if err != ErrEmpty {
-		return err
-	}
-	return c.w.block(ctx, func() error {
-		if c.closed.Load() {
-			return ErrClosed
-		}
-		return c.TryReadFunc(fn)
-	})
-}
-
 func (c *Consumer) corrupt(idx, length uint64, typ uint32, avail uint64) error {
 	return errorf(ErrCorrupt, "record at position %d (offset %d of %d) has length %d, type %#x, with %d bytes published",
 		c.head, idx, c.r.capacity, length, typ, avail)
@@ -170,16 +212,25 @@ func (c *Consumer) advance(n uint64) {
 }
 
 // Close releases the consumer role and marks the ring closed by the
-// consumer: the producer's writes then fail with ErrClosed. Close wakes the
-// producer and any ReadContext of this Consumer blocked in another
-// goroutine; later calls return ErrClosed. It never unmaps the memory.
+// consumer: the producer's writes then fail with ErrClosed. A call in
+// progress in another goroutine (a ReadContext waiting for a message)
+// returns ErrClosed, and the role is released when it has returned; later
+// calls return ErrClosed. Close never unmaps the memory.
 func (c *Consumer) Close() error {
-	if c.closed.Swap(true) {
-		return ErrClosed
+	return c.g.shut(c.r, c.release)
+}
+
+// exit ends a call; if Close came meanwhile, the role is released now.
+func (c *Consumer) exit() {
+	if c.g.exit() {
+		c.release()
 	}
+}
+
+// release gives up the role and wakes the producer to see it.
+func (c *Consumer) release() {
 	c.r.consumerPID.Store(ownerClosed)
 	wakeAll(c.r)
-	return nil
 }
 
 // errShort is TryRead's error for a buffer that is too short.

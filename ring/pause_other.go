@@ -2,5 +2,5 @@
 
 package ring
 
-// pause is a no-op where the spin loop has no CPU hint (see pause_amd64.go).
+// pause is a no-op where the spin loop has no CPU hint (see asm_amd64.go).
 func pause() {}

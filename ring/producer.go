@@ -9,14 +9,16 @@ import (
 
 // A Producer writes messages into a Ring. Only one Producer may exist per
 // ring at a time, across all processes. Its methods must be called from one
-// goroutine at a time, except Close, Stats and SetPeerCheck, which may be
-// called from any goroutine (Close wakes a blocked WriteContext).
+// goroutine at a time (a concurrent call returns an error wrapping
+// ErrInvalid), except Close, Stats, SetSpin and SetPeerCheck, which may be
+// called from any goroutine: Close makes a call in progress return
+// ErrClosed, unless it has already published its record.
 type Producer struct {
 	r         *Ring
 	tail      uint64 // our copy of the producer position (we are its only writer)
 	headCache uint64 // the consumer position when last read
 	pending   uint64 // aligned length of the claimed, uncommitted record; 0 if none
-	closed    atomic.Bool
+	g         gate
 	w         waiter
 }
 
@@ -24,6 +26,10 @@ type Producer struct {
 // free if no process holds it, if its holder closed it, or if its holder
 // died (a restarted producer resumes where the dead one stopped: records it
 // had not committed are not visible). Otherwise the error wraps ErrInUse.
+// A holder is known by its pid: should a dead holder's pid be reused by a
+// live process before the role is taken again, the role stays taken
+// (ErrInUse) and a waiting peer does not see the death, until that process
+// exits too.
 func (r *Ring) Producer() (*Producer, error) {
 	if err := claimRole(r.producerPID, "producer"); err != nil {
 		return nil, err
@@ -41,8 +47,9 @@ func (r *Ring) Producer() (*Producer, error) {
 }
 
 // SetSpin sets how a blocked write spins before it sleeps on the futex:
-// loads re-checks in a tight loop, then yields re-checks each after
-// runtime.Gosched. SetSpin(0, 0) sleeps at once (the stress tests use it to
+// loads re-checks in a tight loop (with the CPU's spin-wait hint), then
+// yields re-checks each after yielding the CPU (runtime.Gosched, then
+// sched_yield). SetSpin(0, 0) sleeps at once (the stress tests use it to
 // force the sleep/wake path); negative values restore the default (64, 16).
 func (p *Producer) SetSpin(loads, yields int) { p.w.setSpin(loads, yields) }
 
@@ -59,13 +66,17 @@ func (p *Producer) Stats() Stats { return p.w.st.get() }
 // is no room now, ErrTooLarge if len(msg) > MaxMessage, ErrClosed if either
 // side closed the ring. The message is visible to the consumer when
 // TryWrite returns.
-func (p *Producer) TryWrite(typ uint32, msg []byte) error {
-	b, err := p.TryClaim(typ, len(msg))
+func (p *Producer) TryWrite(typ uint32, msg []byte) (err error) {
+	if err := p.g.enter("Producer"); err != nil {
+		return err
+	}
+	defer p.exit()
+	b, err := p.tryClaim(typ, len(msg))
 	if err != nil {
 		return err
 	}
 	copyIn(b, msg)
-	return p.Commit()
+	return p.commit()
 }
 
 // Write is WriteContext without a deadline.
@@ -77,14 +88,18 @@ func (p *Producer) Write(typ uint32, msg []byte) error {
 // briefly, then sleeping on a futex until the consumer makes room. It
 // returns ctx's error when ctx is done, an error wrapping ErrPeerDead if
 // the consumer process dies while the ring is full, and ErrClosed if the
-// consumer closed its side.
+// consumer closed its side or Close was called.
 func (p *Producer) WriteContext(ctx context.Context, typ uint32, msg []byte) error {
-	b, err := p.ClaimContext(ctx, typ, len(msg))
+	if err := p.g.enter("Producer"); err != nil {
+		return err
+	}
+	defer p.exit()
+	b, err := p.claimContext(ctx, typ, len(msg))
 	if err != nil {
 		return err
 	}
 	copyIn(b, msg)
-	return p.Commit()
+	return p.commit()
 }
 
 // TryClaim reserves room for an n-byte message of type typ and returns the
@@ -92,9 +107,38 @@ func (p *Producer) WriteContext(ctx context.Context, typ uint32, msg []byte) err
 // consumer does not see the record, and a producer that dies in between
 // leaves no trace of it. ErrFull if there is no room now.
 func (p *Producer) TryClaim(typ uint32, n int) ([]byte, error) {
-	if p.closed.Load() {
-		return nil, ErrClosed
+	if err := p.g.enter("Producer"); err != nil {
+		return nil, err
 	}
+	defer p.exit()
+	return p.tryClaim(typ, n)
+}
+
+// ClaimContext is TryClaim that waits for room as WriteContext does.
+func (p *Producer) ClaimContext(ctx context.Context, typ uint32, n int) ([]byte, error) {
+	if err := p.g.enter("Producer"); err != nil {
+		return nil, err
+	}
+	defer p.exit()
+	return p.claimContext(ctx, typ, n)
+}
+
+// Commit publishes the record TryClaim or ClaimContext reserved and wakes
+// the consumer if it sleeps. After Close it returns ErrClosed and the
+// record is dropped.
+func (p *Producer) Commit() error {
+	if err := p.g.enter("Producer"); err != nil {
+		p.pending = 0
+		return err
+	}
+	defer p.exit()
+	return p.commit()
+}
+
+// Abort drops a claimed record without publishing it.
+func (p *Producer) Abort() { p.pending = 0 }
+
+func (p *Producer) tryClaim(typ uint32, n int) ([]byte, error) {
 	if p.pending != 0 {
 		return nil, errorf(ErrInvalid, "a claimed record has not been committed")
 	}
@@ -132,39 +176,37 @@ func (p *Producer) TryClaim(typ uint32, n int) ([]byte, error) {
 	return r.data[start : start+uint64(n) : start+uint64(n)], nil
 }
 
-// ClaimContext is TryClaim that waits for room as WriteContext does.
-func (p *Producer) ClaimContext(ctx context.Context, typ uint32, n int) ([]byte, error) {
-	b, err := p.TryClaim(typ, n)
+func (p *Producer) claimContext(ctx context.Context, typ uint32, n int) (b []byte, err error) {
+	b, err = p.tryClaim(typ, n)
 	if err != ErrFull {
 		return b, err
 	}
 	err = p.w.block(ctx, func() error {
-		if p.closed.Load() {
+		if p.g.closed() {
 			return ErrClosed
 		}
-		b, err = p.TryClaim(typ, n)
+		b, err = p.tryClaim(typ, n)
 		return err
 	})
 	return b, err
 }
 
-// Commit publishes the record TryClaim or ClaimContext reserved and wakes
-// the consumer if it sleeps.
-func (p *Producer) Commit() error {
+func (p *Producer) commit() error {
 	if p.pending == 0 {
 		return errorf(ErrInvalid, "nothing claimed")
 	}
 	n := p.pending
 	p.pending = 0
-	if p.closed.Load() {
-		return ErrClosed
-	}
 	p.publish(p.tail + n)
 	return nil
 }
 
-// Abort drops a claimed record without publishing it.
-func (p *Producer) Abort() { p.pending = 0 }
+// exit ends a call; if Close came meanwhile, the role is released now.
+func (p *Producer) exit() {
+	if p.g.exit() {
+		p.release()
+	}
+}
 
 // room reports whether need more bytes fit; it re-reads the consumer
 // position only when the cached one says no.
@@ -195,16 +237,18 @@ func (p *Producer) publish(tail uint64) {
 
 // Close releases the producer role and marks the ring closed by the
 // producer: the consumer reads what is left, then gets io.EOF. A record
-// claimed and not committed is dropped. Close wakes the consumer and any
-// WriteContext of this Producer blocked in another goroutine; later calls
-// return ErrClosed. It never unmaps the memory.
+// claimed and not committed is dropped. A call in progress in another
+// goroutine (a WriteContext waiting for room) returns ErrClosed, and the
+// role is released when it has returned; later calls return ErrClosed.
+// Close never unmaps the memory.
 func (p *Producer) Close() error {
-	if p.closed.Swap(true) {
-		return ErrClosed
-	}
+	return p.g.shut(p.r, p.release)
+}
+
+// release gives up the role and wakes the consumer to see the end.
+func (p *Producer) release() {
 	p.r.producerPID.Store(ownerClosed)
 	wakeAll(p.r)
-	return nil
 }
 
 // wakeAll wakes whoever sleeps on either futex word of r.

@@ -174,8 +174,10 @@ func Attach(mem []byte) (*Ring, error) {
 		return nil, errorf(ErrCorrupt, "max message %d, want capacity-%d = %d", m, RecordHeaderSize, c-RecordHeaderSize)
 	}
 	r := view(mem, int(c))
-	if err := r.checkPositions(r.head.Load(), r.tail.Load()); err != nil {
-		return nil, err
+	if head, tail, ok := r.positions(); ok {
+		if err := r.checkPositions(head, tail); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -194,9 +196,16 @@ func AttachContext(ctx context.Context, mem []byte) (*Ring, error) {
 			return nil, err
 		}
 		word := (*atomic.Uint32)(unsafe.Pointer(&mem[offMagic]))
+		d, err := sleepFor(ctx, DefaultPeerCheck)
+		if err != nil {
+			return nil, err
+		}
 		stop := context.AfterFunc(ctx, func() { futexWake(word, 1<<30) })
-		futexWait(word, 0, sleepFor(ctx, DefaultPeerCheck))
+		_, err = futexWait(word, 0, d)
 		stop()
+		if err != nil {
+			return nil, err
+		}
 	}
 }
 
@@ -240,11 +249,27 @@ func (r *Ring) MaxMessage() int { return r.capacity - RecordHeaderSize }
 // Len returns the number of bytes of records written and not yet read
 // (headers and padding included), a snapshot.
 func (r *Ring) Len() int {
-	n := r.tail.Load() - r.head.Load()
-	if n > uint64(r.capacity) {
-		return r.capacity
+	head, tail, ok := r.positions()
+	if !ok {
+		return 0 // both ends racing ahead; any snapshot is stale at once
 	}
-	return int(n)
+	return int(min(tail-head, uint64(r.capacity)))
+}
+
+// positions returns a consistent snapshot of the consumer and producer
+// positions while both ends may be moving: tail, head, then tail again, so
+// that the head was read while the tail had the value returned (the two
+// satisfy head <= tail <= head+capacity). ok is false if the producer kept
+// moving through every try.
+func (r *Ring) positions() (head, tail uint64, ok bool) {
+	for range 100 {
+		tail = r.tail.Load()
+		head = r.head.Load()
+		if r.tail.Load() == tail {
+			return head, tail, true
+		}
+	}
+	return 0, 0, false
 }
 
 // claimRole takes a pid word for this process: it must be free, closed, or

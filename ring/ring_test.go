@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -609,42 +610,144 @@ func TestPeerDeadInProcess(t *testing.T) {
 	}
 }
 
-// TestCloseWakes: Close wakes a blocked reader (io.EOF when the producer
-// closes, ErrClosed when the reader's own side does) and a blocked writer.
-func TestCloseWakes(t *testing.T) {
-	_, _, p, c := newRing(t, 256)
-	errc := make(chan error, 1)
-	go func() { _, _, err := c.Read(nil); errc <- err }()
-	p.Close()
-	if err := <-errc; err != io.EOF {
-		t.Fatalf("reader woken by the producer's Close: %v", err)
-	}
-
-	_, _, _, c = newRing(t, 256)
-	go func() { _, _, err := c.Read(nil); errc <- err }()
-	c.Close()
-	if err := <-errc; err != ring.ErrClosed {
-		t.Fatalf("reader woken by its own Close: %v", err)
-	}
-
-	_, _, p, c = newRing(t, 256)
-	for p.TryWrite(1, nil) == nil {
-	}
-	go func() { errc <- p.Write(1, nil) }()
-	c.Close()
-	if err := <-errc; !errors.Is(err, ring.ErrClosed) {
-		t.Fatalf("writer woken by the consumer's Close: %v", err)
+// asleep waits (yielding, not sleeping) until a blocked call has gone to
+// sleep on its futex, so that what the test does next has to wake it.
+func asleep(t *testing.T, stats func() ring.Stats) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for stats().Sleeps == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the call never went to sleep")
+		}
+		runtime.Gosched()
 	}
 }
 
-// TestCancelWakes: cancelling the context wakes a sleeping reader at once
-// (not at its next peer check).
+// woken returns what the woken call returned, failing the test if nothing
+// woke it within 30 seconds.
+func woken(t *testing.T, errc <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(30 * time.Second):
+		t.Fatal("the sleeping call was not woken")
+		return nil
+	}
+}
+
+// quiet makes a side sleep at once and never wake for a peer check, so only
+// a wake from the other side (or Close, or a cancel) can end its sleep.
+func quiet(s interface {
+	SetSpin(int, int)
+	SetPeerCheck(time.Duration)
+}) {
+	s.SetSpin(0, 0)
+	s.SetPeerCheck(time.Hour)
+}
+
+// TestCloseWakes: Close wakes a reader asleep on the futex (io.EOF when the
+// producer closes, ErrClosed when the reader's own side does) and a writer
+// asleep on a full ring (ErrClosed when either side closes); a Close that
+// interrupts a call releases the role once that call has returned.
+func TestCloseWakes(t *testing.T) {
+	errc := make(chan error, 1)
+
+	_, _, p, c := newRing(t, 256)
+	quiet(c)
+	go func() { _, _, err := c.Read(nil); errc <- err }()
+	asleep(t, c.Stats)
+	p.Close()
+	if err := woken(t, errc); err != io.EOF {
+		t.Fatalf("reader woken by the producer's Close: %v", err)
+	}
+
+	_, r, _, c := newRing(t, 256)
+	quiet(c)
+	go func() { _, _, err := c.Read(nil); errc <- err }()
+	asleep(t, c.Stats)
+	c.Close()
+	if err := woken(t, errc); err != ring.ErrClosed {
+		t.Fatalf("reader woken by its own Close: %v", err)
+	}
+	if _, err := r.Consumer(); err != nil {
+		t.Fatalf("the consumer role after Close interrupted a Read: %v", err)
+	}
+
+	_, _, p, c = newRing(t, 256)
+	quiet(p)
+	for p.TryWrite(1, nil) == nil {
+	}
+	go func() { errc <- p.Write(1, nil) }()
+	asleep(t, p.Stats)
+	c.Close()
+	if err := woken(t, errc); !errors.Is(err, ring.ErrClosed) {
+		t.Fatalf("writer woken by the consumer's Close: %v", err)
+	}
+
+	_, r, p, _ = newRing(t, 256)
+	quiet(p)
+	for p.TryWrite(1, nil) == nil {
+	}
+	go func() { errc <- p.Write(1, nil) }()
+	asleep(t, p.Stats)
+	p.Close()
+	if err := woken(t, errc); err != ring.ErrClosed {
+		t.Fatalf("writer woken by its own Close: %v", err)
+	}
+	if _, err := r.Producer(); err != nil {
+		t.Fatalf("the producer role after Close interrupted a Write: %v", err)
+	}
+}
+
+// TestConcurrentCalls: a second call while one is in progress is refused
+// (ErrInvalid), not interleaved with it.
+func TestConcurrentCalls(t *testing.T) {
+	_, _, _, c := newRing(t, 256)
+	quiet(c)
+	errc := make(chan error, 1)
+	go func() { _, _, err := c.Read(nil); errc <- err }()
+	asleep(t, c.Stats)
+	if _, _, err := c.TryRead(nil); !errors.Is(err, ring.ErrInvalid) {
+		t.Fatalf("TryRead during a Read: %v, want ErrInvalid", err)
+	}
+	c.Close()
+	if err := woken(t, errc); err != ring.ErrClosed {
+		t.Fatalf("Read: %v", err)
+	}
+	if _, _, err := c.TryRead(nil); err != ring.ErrClosed {
+		t.Fatalf("TryRead after Close: %v", err)
+	}
+}
+
+// TestReadFuncCallbackError: an error from ReadFunc's callback comes back
+// as it is, even ErrEmpty, which must not be taken for an empty ring.
+func TestReadFuncCallbackError(t *testing.T) {
+	_, _, p, c := newRing(t, 256)
+	if err := p.TryWrite(1, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, want := range []error{ring.ErrEmpty, io.ErrUnexpectedEOF} {
+		if err := c.ReadFunc(ctx, func(uint32, []byte) error { return want }); err != want {
+			t.Fatalf("ReadFunc with a callback returning %v: %v", want, err)
+		}
+	}
+	if _, n, err := c.TryRead(make([]byte, 8)); err != nil || n != 1 {
+		t.Fatalf("the message after the callback refused it: n=%d, %v", n, err)
+	}
+}
+
+// TestCancelWakes: cancelling the context wakes a reader asleep on the
+// futex at once (not at its next peer check, an hour away).
 func TestCancelWakes(t *testing.T) {
 	_, _, _, c := newRing(t, 256)
-	c.SetPeerCheck(time.Hour)
+	quiet(c)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { _, _, err := c.ReadContext(ctx, nil); errc <- err }()
+	asleep(t, c.Stats)
 	cancel()
 	select {
 	case err := <-errc:

@@ -36,16 +36,21 @@ func yield() {
 	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 }
 
-// futexWait sleeps while *word == val, at most d. It returns true if it
-// timed out. EAGAIN (the value changed) and EINTR are ordinary returns.
-func futexWait(word *atomic.Uint32, val uint32, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
+// futexWait sleeps while *word == val, at most d (> 0). It reports whether
+// it timed out. EAGAIN (the value changed) and EINTR are ordinary returns;
+// any other errno (ENOSYS or EPERM under a seccomp filter, EFAULT) is an
+// error, so that a caller never spins on a wait that cannot sleep.
+func futexWait(word *atomic.Uint32, val uint32, d time.Duration) (timedOut bool, err error) {
 	ts := unix.NsecToTimespec(int64(d))
 	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexOpWait, uintptr(val),
 		uintptr(unsafe.Pointer(&ts)), 0, 0)
-	return e == unix.ETIMEDOUT
+	switch e {
+	case 0, unix.EAGAIN, unix.EINTR:
+		return false, nil
+	case unix.ETIMEDOUT:
+		return true, nil
+	}
+	return false, fmt.Errorf("ring: futex wait: %w", e)
 }
 
 // futexWake wakes up to n processes sleeping on word.
@@ -65,14 +70,20 @@ func wakeIf(word *atomic.Uint32, st *stats) {
 	}
 }
 
-// sleepFor returns how long to sleep: d, or less if ctx's deadline is nearer.
-func sleepFor(ctx context.Context, d time.Duration) time.Duration {
+// sleepFor returns how long to sleep: d, or less if ctx's deadline is
+// nearer, and context.DeadlineExceeded once the deadline has passed (ctx's
+// own timer may not have fired yet).
+func sleepFor(ctx context.Context, d time.Duration) (time.Duration, error) {
 	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl); left < d {
-			return left
+		left := time.Until(dl)
+		if left <= 0 {
+			return 0, context.DeadlineExceeded
+		}
+		if left < d {
+			return left, nil
 		}
 	}
-	return d
+	return d, nil
 }
 
 // waiter is one side's blocking machinery.
@@ -164,8 +175,16 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 			}
 			lastCheck = time.Now()
 		}
+		d, err := sleepFor(ctx, every)
+		if err != nil {
+			return err
+		}
 		w.st.sleeps.Add(1)
-		if futexWait(w.word, 1, sleepFor(ctx, every)) {
+		timedOut, err := futexWait(w.word, 1, d)
+		if err != nil {
+			return err
+		}
+		if timedOut {
 			w.st.timeouts.Add(1)
 		}
 	}

@@ -67,10 +67,12 @@ const (
 // run is one exchange in a fresh IPC namespace: the writer and the reader
 // in the given languages, the writer started first (the test waits, blocked
 // in semop, until it has posted its first message before starting the
-// reader) or the reader started first. It returns the reader's output after
+// reader) or the reader started first (started, not necessarily blocked
+// yet: whichever runs first creates the segment and the set). It returns the reader's output after
 // checking that both exited 0 with nothing on stderr and that the segment
 // and the semaphores are gone.
 func run(t *testing.T, w, r string, writerFirst bool) string {
+	t.Helper()
 	testutil.EnterIPCNamespace(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -90,9 +92,13 @@ func run(t *testing.T, w, r string, writerFirst bool) string {
 		// atomic semop): the writer has written and posted message 1.
 		sems, _, err := shmmap.OpenOrCreateSemaphores(key, 2, 0o600)
 		if err != nil {
+			first.Process.Kill()
+			first.Wait()
 			t.Fatal(err)
 		}
 		if err := sems.Op(ctx, shmmap.SemOp{Num: full, Delta: -1}, shmmap.SemOp{Num: full, Delta: 1}); err != nil {
+			first.Process.Kill()
+			first.Wait()
 			t.Fatalf("waiting for the writer's first message: %v", err)
 		}
 	}
@@ -135,13 +141,41 @@ func TestExchange(t *testing.T) {
 	for _, w := range []string{"c", "go"} {
 		for _, r := range []string{"c", "go"} {
 			for _, writerFirst := range []bool{true, false} {
-				order := map[bool]string{true: "writer-first", false: "reader-first"}[writerFirst]
+				order := map[bool]string{true: "writer-first", false: "reader-started-first"}[writerFirst]
 				t.Run(fmt.Sprintf("%s-writer/%s-reader/%s", w, r, order), func(t *testing.T) {
 					if d := cmp.Diff(want, run(t, w, r, writerFirst)); d != "" {
 						t.Errorf("output differs from C → C (-C +this):\n%s", d)
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestEmptyMessageRefused: an empty argument would end the stream early, so
+// both writers refuse it the same way (status 2, the same message) before
+// creating anything.
+func TestEmptyMessageRefused(t *testing.T) {
+	testutil.EnterIPCNamespace(t)
+	var want *testutil.Result
+	for _, w := range []string{"c", "go"} {
+		res, err := testutil.Run(exec.Command(bin(t, w+"-writer"), "first", "", "third"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != 2 {
+			t.Errorf("%s writer: status %d, want 2 (stderr %q)", w, res.Status, res.Stderr)
+		}
+		if want == nil {
+			want = &res
+		} else if d := cmp.Diff(*want, res); d != "" {
+			t.Errorf("Go writer differs from C (-C +Go):\n%s", d)
+		}
+		if _, err := shmmap.OpenSegment(key); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%s writer created the segment (OpenSegment: %v)", w, err)
+		}
+		if _, err := shmmap.OpenSemaphores(key); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%s writer created the semaphores (OpenSemaphores: %v)", w, err)
 		}
 	}
 }

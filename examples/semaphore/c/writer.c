@@ -38,6 +38,12 @@ static int op(int semid, unsigned short num, short delta) {
 }
 
 int main(int argc, char **argv) {
+	char *article[] = {"shared memory here!"};
+	char **msgs = argc > 1 ? argv + 1 : article;
+	int n = argc > 1 ? argc - 1 : 1;
+	for (int i = 0; i < n; i++)
+		if (msgs[i][0] == '\0') { fprintf(stderr, "writer: an empty message would end the stream\n"); return 2; }
+
 	int shmid = shmget(KEY, SIZE, IPC_CREAT | 0600);
 	if (shmid == -1) { perror("shmget error!"); return 1; }
 	int semid = semget(KEY, 2, IPC_CREAT | 0600);
@@ -45,9 +51,6 @@ int main(int argc, char **argv) {
 	char *shmp = shmat(shmid, NULL, 0);
 	if (shmp == (void *)-1) { perror("shmat error!"); return 1; }
 
-	char *article[] = {"shared memory here!"};
-	char **msgs = argc > 1 ? argv + 1 : article;
-	int n = argc > 1 ? argc - 1 : 1;
 	for (int i = 0; i <= n; i++) {
 		/* The last message is empty: the end of the stream. */
 		snprintf(shmp, SIZE, "%s", i < n ? msgs[i] : "");

@@ -14,8 +14,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/shmmap/shmmap"
@@ -30,6 +32,14 @@ const (
 
 func main() {
 	log.SetFlags(0)
+	msgs := os.Args[1:]
+	if len(msgs) == 0 {
+		msgs = []string{"shared memory here!"}
+	}
+	if slices.Contains(msgs, "") {
+		fmt.Fprintln(os.Stderr, "writer: an empty message would end the stream")
+		os.Exit(2)
+	}
 	seg, _, err := shmmap.OpenOrCreateSegment(key, size, 0o600)
 	if err != nil {
 		log.Fatal(err)
@@ -44,10 +54,6 @@ func main() {
 	}
 	defer shm.Detach()
 
-	msgs := os.Args[1:]
-	if len(msgs) == 0 {
-		msgs = []string{"shared memory here!"}
-	}
 	for _, m := range append(msgs, "") { // the empty message ends the stream
 		// NUL-terminated and cut to fit, as the C writer's snprintf does.
 		b := append([]byte(m)[:min(len(m), size-1):min(len(m), size-1)], 0)
