@@ -50,9 +50,7 @@ func (g *Segment) Attach(mode AttachMode) (*Attachment, error) {
 		return nil, g.err("shmat", err)
 	}
 	a := &Attachment{seg: g}
-	a.region = region{data: data, writable: mode == AttachReadWrite, release: func() error {
-		return g.sys.impl.Shmdt(data)
-	}}
+	a.region = region{data: data, writable: mode == AttachReadWrite, mem: data, release: g.sys.impl.Shmdt}
 	return a, nil
 }
 

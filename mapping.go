@@ -63,7 +63,7 @@ func (s *System) Map(f *os.File, offset int64, length int, mode MapMode) (*Mappi
 		if size <= offset {
 			// Nothing to map: an empty Mapping, as golang.org/x/exp/mmap
 			// gives for an empty file.
-			m.region = region{data: []byte{}, writable: mode != MapReadOnly, release: func() error { return nil }}
+			m.region = region{data: []byte{}, writable: mode != MapReadOnly}
 			return m, nil
 		}
 		length = int(size - offset)
@@ -87,9 +87,7 @@ func (s *System) Map(f *os.File, offset int64, length int, mode MapMode) (*Mappi
 		return nil, m.err("mmap", err)
 	}
 	m.full = full
-	m.region = region{data: full[pad:], writable: mode != MapReadOnly, release: func() error {
-		return s.impl.Munmap(full)
-	}}
+	m.region = region{data: full[pad:], writable: mode != MapReadOnly, mem: full, release: s.impl.Munmap}
 	return m, nil
 }
 

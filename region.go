@@ -13,7 +13,8 @@ type region struct {
 	mu       sync.RWMutex
 	data     []byte // the caller's view; nil once released
 	writable bool
-	release  func() error // unmaps or detaches; called once
+	mem      []byte             // what was mapped or attached (data may be part of it)
+	release  func([]byte) error // munmap or shmdt of mem, called once; nil if nothing to release
 }
 
 // errWrap wraps an error from a region method with the caller's operation
@@ -96,11 +97,13 @@ func (r *region) close() error {
 	if r.data == nil {
 		return nil
 	}
-	err := r.release()
-	if err == nil {
-		r.data = nil
+	if r.release != nil {
+		if err := r.release(r.mem); err != nil {
+			return err
+		}
 	}
-	return err
+	r.data = nil
+	return nil
 }
 
 // guardedCopy is copy(dst, src) with memory faults (SIGBUS from a file
