@@ -25,6 +25,11 @@ func (g *gate) enter(role string) error {
 	if g.state.CompareAndSwap(0, gateBusy) {
 		return nil
 	}
+	return g.refuse(role)
+}
+
+// refuse is enter's slow path, out of line so that enter inlines.
+func (g *gate) refuse(role string) error {
 	if g.closed() {
 		return ErrClosed
 	}
