@@ -103,13 +103,25 @@ func (c *Consumer) ReadContext(ctx context.Context, buf []byte) (typ uint32, n i
 // consumes it when fn returns nil; the slice is valid only during the call.
 // If fn returns an error the message stays in the ring and TryReadFunc
 // returns that error. fn must not call the Consumer's methods other than
-// Close, Stats, SetSpin and SetPeerCheck. Errors as TryRead.
+// Close, Stats, SetSpin and SetPeerCheck (a Close from fn, or from another
+// goroutine while fn runs, releases the role when TryReadFunc returns).
+// Errors as TryRead.
 func (c *Consumer) TryReadFunc(fn func(typ uint32, msg []byte) error) error {
 	if err := c.g.enter("Consumer"); err != nil {
 		return err
 	}
 	defer c.exit()
-	return c.tryReadFunc(fn)
+	return c.tryReadFunc(c.marked(fn))
+}
+
+// marked wraps a ReadFunc callback so that Close knows when one runs (see
+// gate).
+func (c *Consumer) marked(fn func(typ uint32, msg []byte) error) func(typ uint32, msg []byte) error {
+	return func(typ uint32, msg []byte) error {
+		c.g.callback(true)
+		defer c.g.callback(false)
+		return fn(typ, msg)
+	}
 }
 
 // ReadFunc is TryReadFunc that waits as ReadContext does. An error from fn
@@ -120,6 +132,7 @@ func (c *Consumer) ReadFunc(ctx context.Context, fn func(typ uint32, msg []byte)
 	}
 	defer c.exit()
 	var fnErr error
+	fn = c.marked(fn)
 	call := func(typ uint32, msg []byte) error {
 		if fnErr = fn(typ, msg); fnErr != nil {
 			return errFromFn
@@ -214,8 +227,11 @@ func (c *Consumer) advance(n uint64) {
 // Close releases the consumer role and marks the ring closed by the
 // consumer: the producer's writes then fail with ErrClosed. A call in
 // progress in another goroutine (a ReadContext waiting for a message)
-// returns ErrClosed, and the role is released when it has returned; later
-// calls return ErrClosed. Close never unmaps the memory.
+// returns ErrClosed, and Close returns once it has, so the memory may be
+// unmapped after Close returns — except while a ReadFunc callback runs
+// (Close may come from the callback itself): the role is then released
+// when that ReadFunc returns. Later calls return ErrClosed. Close never
+// unmaps the memory.
 func (c *Consumer) Close() error {
 	return c.g.shut(c.r, c.release)
 }
@@ -224,6 +240,7 @@ func (c *Consumer) Close() error {
 func (c *Consumer) exit() {
 	if c.g.exit() {
 		c.release()
+		c.g.done()
 	}
 }
 

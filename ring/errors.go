@@ -34,8 +34,10 @@ var (
 	// ErrInUse: another live process (or another Producer/Consumer in this
 	// process) already holds the role.
 	ErrInUse = errors.New("ring: role already taken")
-	// ErrInvalid: an argument the ring cannot use — memory too small or not
-	// 8-byte aligned, or the reserved padding type.
+	// ErrInvalid: an argument or call the ring cannot take — memory too
+	// small or not 8-byte aligned, the reserved padding type, Commit with
+	// nothing claimed, a claim while one is uncommitted, or two calls at
+	// once on one Producer or Consumer.
 	ErrInvalid = errors.New("ring: invalid argument")
 )
 

@@ -128,15 +128,21 @@ func (p *Producer) ClaimContext(ctx context.Context, typ uint32, n int) ([]byte,
 // record is dropped.
 func (p *Producer) Commit() error {
 	if err := p.g.enter("Producer"); err != nil {
-		p.pending = 0
 		return err
 	}
 	defer p.exit()
 	return p.commit()
 }
 
-// Abort drops a claimed record without publishing it.
-func (p *Producer) Abort() { p.pending = 0 }
+// Abort drops a claimed record without publishing it. It does nothing
+// after Close (which drops the claim) or during another call.
+func (p *Producer) Abort() {
+	if p.g.enter("Producer") != nil {
+		return
+	}
+	p.pending = 0
+	p.exit()
+}
 
 func (p *Producer) tryClaim(typ uint32, n int) ([]byte, error) {
 	if p.pending != 0 {
@@ -205,6 +211,7 @@ func (p *Producer) commit() error {
 func (p *Producer) exit() {
 	if p.g.exit() {
 		p.release()
+		p.g.done()
 	}
 }
 
@@ -237,10 +244,12 @@ func (p *Producer) publish(tail uint64) {
 
 // Close releases the producer role and marks the ring closed by the
 // producer: the consumer reads what is left, then gets io.EOF. A record
-// claimed and not committed is dropped. A call in progress in another
-// goroutine (a WriteContext waiting for room) returns ErrClosed, and the
-// role is released when it has returned; later calls return ErrClosed.
-// Close never unmaps the memory.
+// claimed and not committed is dropped: its slice must not be written
+// after Close (from any goroutine), since a new producer may claim the same
+// bytes. A call in progress in another goroutine (a WriteContext waiting
+// for room) returns ErrClosed, and Close returns once it has, so the
+// memory may be unmapped after Close returns. Later calls return
+// ErrClosed. Close never unmaps the memory.
 func (p *Producer) Close() error {
 	return p.g.shut(p.r, p.release)
 }

@@ -200,7 +200,7 @@ func AttachContext(ctx context.Context, mem []byte) (*Ring, error) {
 		if err != nil {
 			return nil, err
 		}
-		stop := context.AfterFunc(ctx, func() { futexWake(word, 1<<30) })
+		stop := afterFunc(ctx, func() { futexWake(word, 1<<30) })
 		_, err = futexWait(word, 0, d)
 		stop()
 		if err != nil {

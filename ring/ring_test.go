@@ -667,11 +667,12 @@ func TestCloseWakes(t *testing.T) {
 	go func() { _, _, err := c.Read(nil); errc <- err }()
 	asleep(t, c.Stats)
 	c.Close()
-	if err := woken(t, errc); err != ring.ErrClosed {
-		t.Fatalf("reader woken by its own Close: %v", err)
-	}
+	// Close returned after the interrupted Read released the role.
 	if _, err := r.Consumer(); err != nil {
 		t.Fatalf("the consumer role after Close interrupted a Read: %v", err)
+	}
+	if err := woken(t, errc); err != ring.ErrClosed {
+		t.Fatalf("reader woken by its own Close: %v", err)
 	}
 
 	_, _, p, c = newRing(t, 256)
@@ -692,11 +693,53 @@ func TestCloseWakes(t *testing.T) {
 	go func() { errc <- p.Write(1, nil) }()
 	asleep(t, p.Stats)
 	p.Close()
+	if _, err := r.Producer(); err != nil {
+		t.Fatalf("the producer role after Close interrupted a Write: %v", err)
+	}
 	if err := woken(t, errc); err != ring.ErrClosed {
 		t.Fatalf("writer woken by its own Close: %v", err)
 	}
+}
+
+// TestCloseInsideCallback: Close from a ReadFunc callback does not wait for
+// the ReadFunc it is inside (which would deadlock): the message is
+// consumed and the role is released when ReadFunc returns.
+func TestCloseInsideCallback(t *testing.T) {
+	_, r, p, c := newRing(t, 256)
+	if err := p.TryWrite(1, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- c.TryReadFunc(func(uint32, []byte) error { return c.Close() })
+	}()
+	if err := woken(t, done); err != nil {
+		t.Fatalf("TryReadFunc whose callback closed: %v", err)
+	}
+	if _, err := r.Consumer(); err != nil {
+		t.Fatalf("the consumer role after the callback's Close: %v", err)
+	}
+}
+
+// TestCommitAfterClose: a claim dropped by Close cannot be committed, and
+// the role is free at once for a new producer.
+func TestCommitAfterClose(t *testing.T) {
+	_, r, p, c := newRing(t, 256)
+	b, err := p.TryClaim(1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(b, "gone")
+	p.Close()
+	if err := p.Commit(); err != ring.ErrClosed {
+		t.Fatalf("Commit after Close: %v", err)
+	}
+	p.Abort() // a no-op after Close
 	if _, err := r.Producer(); err != nil {
-		t.Fatalf("the producer role after Close interrupted a Write: %v", err)
+		t.Fatalf("the producer role after Close with a claim: %v", err)
+	}
+	if _, _, err := c.TryRead(make([]byte, 8)); err != ring.ErrEmpty {
+		t.Fatalf("the consumer after an uncommitted claim: %v, want ErrEmpty", err)
 	}
 }
 

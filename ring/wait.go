@@ -70,6 +70,22 @@ func wakeIf(word *atomic.Uint32, st *stats) {
 	}
 }
 
+// afterFunc is context.AfterFunc whose stop function also waits for f if f
+// has already started: f touches the shared memory, which the caller may
+// unmap as soon as it has returned.
+func afterFunc(ctx context.Context, f func()) (stop func()) {
+	done := make(chan struct{})
+	stopf := context.AfterFunc(ctx, func() {
+		defer close(done)
+		f()
+	})
+	return func() {
+		if !stopf() {
+			<-done
+		}
+	}
+}
+
 // sleepFor returns how long to sleep: d, or less if ctx's deadline is
 // nearer, and context.DeadlineExceeded once the deadline has passed (ctx's
 // own timer may not have fired yet).
@@ -145,11 +161,10 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		// Cancellation must interrupt the sleep: clearing the word makes a
 		// FUTEX_WAIT that has not started yet return at once, the wake ends
 		// one in progress.
-		stop := context.AfterFunc(ctx, func() {
+		defer afterFunc(ctx, func() {
 			w.word.Store(0)
 			futexWake(w.word, 1)
-		})
-		defer stop()
+		})()
 	}
 	defer w.word.Store(0)
 	lastCheck := time.Now()
