@@ -30,24 +30,9 @@ func runCat(e *env, c *command, args []string) error {
 	fs.Var(&offset, "offset", "print from byte `N` of the segment (counted from 0)")
 	fs.Var(&length, "length", "print `N` bytes (default: to the end of the segment)")
 	hex := fs.Bool("hex", false, "print as hexdump -C does")
-	pos, err := e.parse(c, fs, args)
+	ref, att, err := attachArg(e, c, fs, args, shmmap.AttachReadOnly)
 	if err != nil {
 		return err
-	}
-	if err := wantArgs(c, pos, "SEG"); err != nil {
-		return err
-	}
-	ref, err := parseSeg(pos[0])
-	if err != nil {
-		return usagef(c, "%v", err)
-	}
-	seg, err := ref.open(e.system(), c.name)
-	if err != nil {
-		return err
-	}
-	att, err := seg.Attach(shmmap.AttachReadOnly)
-	if err != nil {
-		return ref.fail(c.name, err)
 	}
 	defer att.Detach()
 	size := int64(att.Len())

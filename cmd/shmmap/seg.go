@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"math"
@@ -147,6 +148,32 @@ func (r *segRef) open(sys *shmmap.System, op string) (*shmmap.Segment, error) {
 		return nil, r.fail(op, err)
 	}
 	return seg, nil
+}
+
+// attachArg is the common start of cat and write: parse the flags in fs
+// and the one SEG argument, open the segment and attach it in mode. The
+// caller detaches.
+func attachArg(e *env, c *command, fset *flag.FlagSet, args []string, mode shmmap.AttachMode) (*segRef, *shmmap.Attachment, error) {
+	pos, err := e.parse(c, fset, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := wantArgs(c, pos, "SEG"); err != nil {
+		return nil, nil, err
+	}
+	ref, err := parseSeg(pos[0])
+	if err != nil {
+		return nil, nil, usagef(c, "%v", err)
+	}
+	seg, err := ref.open(e.system(), c.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	att, err := seg.Attach(mode)
+	if err != nil {
+		return nil, nil, ref.fail(c.name, err)
+	}
+	return ref, att, nil
 }
 
 // fail turns an error of the library about r into one ready to print:

@@ -27,24 +27,9 @@ func runWrite(e *env, c *command, args []string) error {
 	fs := newFlagSet(c.name)
 	var offset numFlag
 	fs.Var(&offset, "offset", "write at byte `N` of the segment (counted from 0)")
-	pos, err := e.parse(c, fs, args)
+	ref, att, err := attachArg(e, c, fs, args, shmmap.AttachReadWrite)
 	if err != nil {
 		return err
-	}
-	if err := wantArgs(c, pos, "SEG"); err != nil {
-		return err
-	}
-	ref, err := parseSeg(pos[0])
-	if err != nil {
-		return usagef(c, "%v", err)
-	}
-	seg, err := ref.open(e.system(), c.name)
-	if err != nil {
-		return err
-	}
-	att, err := seg.Attach(shmmap.AttachReadWrite)
-	if err != nil {
-		return ref.fail(c.name, err)
 	}
 	defer att.Detach()
 	size := int64(att.Len())
