@@ -24,18 +24,7 @@ kernel destroys it when the last process detaches.
 func runRm(e *env, c *command, args []string) error {
 	fs := newFlagSet(c.name)
 	force := fs.Bool("force", false, "remove the segment even if processes have it attached")
-	pos, err := e.parse(c, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(c, pos, "SEG"); err != nil {
-		return err
-	}
-	ref, err := parseSeg(pos[0])
-	if err != nil {
-		return usagef(c, "%v", err)
-	}
-	seg, err := ref.open(e.system(), c.name)
+	ref, seg, err := openArg(e, c, fs, args)
 	if err != nil {
 		return err
 	}

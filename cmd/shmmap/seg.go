@@ -150,10 +150,9 @@ func (r *segRef) open(sys *shmmap.System, op string) (*shmmap.Segment, error) {
 	return seg, nil
 }
 
-// attachArg is the common start of cat and write: parse the flags in fs
-// and the one SEG argument, open the segment and attach it in mode. The
-// caller detaches.
-func attachArg(e *env, c *command, fset *flag.FlagSet, args []string, mode shmmap.AttachMode) (*segRef, *shmmap.Attachment, error) {
+// openArg is the common start of the subcommands on one segment: parse
+// the flags in fset and the one SEG argument, and open the segment.
+func openArg(e *env, c *command, fset *flag.FlagSet, args []string) (*segRef, *shmmap.Segment, error) {
 	pos, err := e.parse(c, fset, args)
 	if err != nil {
 		return nil, nil, err
@@ -166,6 +165,16 @@ func attachArg(e *env, c *command, fset *flag.FlagSet, args []string, mode shmma
 		return nil, nil, usagef(c, "%v", err)
 	}
 	seg, err := ref.open(e.system(), c.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ref, seg, nil
+}
+
+// attachArg is openArg that also attaches the segment in mode (cat,
+// write). The caller detaches.
+func attachArg(e *env, c *command, fset *flag.FlagSet, args []string, mode shmmap.AttachMode) (*segRef, *shmmap.Attachment, error) {
+	ref, seg, err := openArg(e, c, fset, args)
 	if err != nil {
 		return nil, nil, err
 	}

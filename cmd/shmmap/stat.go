@@ -27,18 +27,7 @@ With --json, prints one segment as ls --json does.`,
 func runStat(e *env, c *command, args []string) error {
 	fs := newFlagSet(c.name)
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := e.parse(c, fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(c, pos, "SEG"); err != nil {
-		return err
-	}
-	ref, err := parseSeg(pos[0])
-	if err != nil {
-		return usagef(c, "%v", err)
-	}
-	seg, err := ref.open(e.system(), c.name)
+	ref, seg, err := openArg(e, c, fs, args)
 	if err != nil {
 		return err
 	}
