@@ -52,7 +52,7 @@ func (g *gate) refuse(role string) error {
 }
 
 // exit ends a call. It reports whether Close came meanwhile, in which case
-// the caller must now release the role and then call released.
+// the caller must now release the role and then call done.
 func (g *gate) exit() (release bool) {
 	if g.state.CompareAndSwap(gateBusy, 0) {
 		return false
