@@ -41,8 +41,11 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	// A 386 test binary shares semaphores with 32-bit C (-m32) where the
+	// machine builds and runs it; requireC skips the C tests otherwise.
+	cflags, _ := testutil.NativeCFlags()
 	for _, prog := range []string{"sempeer", "semcount"} {
-		if err := testutil.BuildC(filepath.Join(dir, prog), filepath.Join("testdata", prog+".c")); err != nil {
+		if err := testutil.BuildCFlags(filepath.Join(dir, prog), cflags, filepath.Join("testdata", prog+".c")); err != nil {
 			fmt.Fprintln(os.Stderr, "building the C test programs:", err)
 			return 1
 		}
@@ -81,7 +84,7 @@ func cSizeofSem() (int, error) {
 func requireC(t *testing.T) {
 	t.Helper()
 	if cSemSize != posixsem.Size {
-		t.Skipf("the C programs' sem_t is %d bytes and this binary's %d: 32-bit and 64-bit processes cannot share a semaphore", cSemSize, posixsem.Size)
+		t.Skipf("the C programs' sem_t is %d bytes and this binary's %d: 32-bit and 64-bit processes cannot share a semaphore, and there is no 32-bit C peer: %v", cSemSize, posixsem.Size, testutil.C32())
 	}
 }
 

@@ -27,14 +27,20 @@ func GoEnv(name string) (string, error) {
 // BuildC compiles the C sources into the executable out with the C compiler
 // Go uses (`go env CC`), the way the Makefile does.
 func BuildC(out string, srcs ...string) error {
+	return BuildCFlags(out, nil, srcs...)
+}
+
+// BuildCFlags is BuildC with extra compiler flags, such as -m32.
+func BuildCFlags(out string, cflags []string, srcs ...string) error {
 	cc, err := GoEnv("CC")
 	if err != nil || cc == "" {
 		cc = "cc"
 	}
-	args := append(strings.Fields(cc)[1:], "-O2", "-g", "-o", out)
+	args := append(strings.Fields(cc)[1:], "-O2", "-g")
+	args = append(append(args, cflags...), "-o", out)
 	cmd := exec.Command(strings.Fields(cc)[0], append(args, srcs...)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s %s: %v\n%s", cc, strings.Join(srcs, " "), err, b)
+		return fmt.Errorf("%s %s %s: %v\n%s", cc, strings.Join(cflags, " "), strings.Join(srcs, " "), err, b)
 	}
 	return nil
 }
