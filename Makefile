@@ -57,21 +57,32 @@ cross:
 		CGO_ENABLED=0 GOARCH=$$a $(GO) build ./... && CGO_ENABLED=0 GOARCH=$$a $(GO) vet ./... || exit 1; \
 	done
 
-# purego and the safe API as a 32-bit program on the 64-bit kernel, sharing
-# segments with the 64-bit C programs. Runs where the kernel executes 32-bit
-# binaries; elsewhere says so and only builds the test binaries.
+# Every package that supports 386, tested as a 32-bit program on the 64-bit
+# kernel. Its cross-process tests pair the 32-bit Go side with the 64-bit C
+# programs and, where the C compiler builds -m32 (gcc-multilib), with 32-bit
+# C peers too (glibc's 32-bit sem_t, the ring, segments and semaphores).
+# Where the kernel does not run 32-bit binaries (ia32 emulation off), it says
+# so and only builds the 386 test binaries.
+PKGS_386 := . ./purego ./conformance ./procmaps ./posixsem ./ring ./examples/... ./cmd/...
+
 test-386:
 	@probe=$$(mktemp -d); \
 	printf 'package main\nfunc main() {}\n' > $$probe/p.go; \
 	CGO_ENABLED=0 GOARCH=386 $(GO) build -o $$probe/p $$probe/p.go; \
 	if $$probe/p 2>/dev/null; then \
+		printf 'int main(void) { return 0; }\n' > $$probe/c.c; \
+		if $(CC) -m32 -o $$probe/c $$probe/c.c 2>/dev/null && $$probe/c; then \
+			echo "test-386: 32-bit C peers: yes ($(CC) -m32)"; \
+		else \
+			echo "test-386: 32-bit C peers: no ($(CC) -m32 cannot build; install gcc-multilib libc6-dev-i386): 32-bit Go meets 64-bit C only"; \
+		fi; \
 		rm -rf $$probe; \
-		echo "CGO_ENABLED=0 GOARCH=386 go test . ./purego ./conformance ./procmaps ./posixsem ./ring"; \
-		CGO_ENABLED=0 GOARCH=386 $(GO) test -count=1 . ./purego ./conformance ./procmaps ./posixsem ./ring; \
+		echo "CGO_ENABLED=0 GOARCH=386 go test $(PKGS_386)"; \
+		CGO_ENABLED=0 GOARCH=386 $(GO) test -count=1 $(PKGS_386); \
 	else \
 		rm -rf $$probe; \
 		echo "test-386: this kernel does not run 32-bit binaries (ia32 emulation off); building the 386 test binaries only"; \
-		for p in . ./purego ./conformance ./procmaps ./posixsem ./ring; do \
+		for p in $$(CGO_ENABLED=0 GOARCH=386 $(GO) list $(PKGS_386)); do \
 			CGO_ENABLED=0 GOARCH=386 $(GO) test -c -o /dev/null $$p || exit 1; \
 		done; \
 	fi

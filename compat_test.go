@@ -60,6 +60,17 @@ func buildAndRun(m *testing.M) int {
 			return testutil.BuildGo(filepath.Join(dir, "writer-nocgo"), "./cmd/writer", "CGO_ENABLED=0")
 		},
 	}
+	// The same C programs as 32-bit binaries, where the machine builds and
+	// runs them: every test that runs the C originals runs these too.
+	if testutil.C32() == nil {
+		for _, prog := range []string{"writer", "reader", "mmap"} {
+			builds = append(builds, func() error {
+				return testutil.BuildCFlags(filepath.Join(dir, "c32-"+prog), []string{"-m32"}, filepath.Join(ref, prog+".c"))
+			})
+		}
+	} else {
+		fmt.Fprintln(os.Stderr, "no 32-bit C programs in the matrix:", testutil.C32())
+	}
 	for _, build := range builds {
 		if err := build(); err != nil {
 			fmt.Fprintln(os.Stderr, "building the programs under test:", err)
@@ -87,11 +98,15 @@ func (p program) command(ctx context.Context, dir string, nobody bool) *exec.Cmd
 	return cmd
 }
 
-// programs returns the C original of name and its Go port over each
+// programs returns the C original of name, the same built as a 32-bit
+// program (C-m32, where the machine runs them), and its Go port over each
 // implementation built into this test binary (purego, and cshim with cgo);
-// the C original is always first.
+// the C original, as the C compiler builds it by default, is always first.
 func programs(name string) []program {
 	progs := []program{{"C", filepath.Join(bin, "c-"+name), nil}}
+	if testutil.C32() == nil {
+		progs = append(progs, program{"C-m32", filepath.Join(bin, "c32-"+name), nil})
+	}
 	for _, sys := range impls.All() {
 		progs = append(progs, program{"Go/" + sys.Name, filepath.Join(bin, name), []string{"-impl", sys.Name}})
 	}

@@ -28,6 +28,8 @@ import (
 //	go-ringtest             ring/internal/ringtest, the same two in Go
 //	                        (built without -race: it is a separate program)
 //	c-writer, c-reader      cring/examples
+//	c32-producer, c32-consumer  the C two as 32-bit programs (-m32), where
+//	                        the machine builds and runs them ("C-m32")
 //	go-writer, go-reader    ring/examples
 var built struct {
 	once sync.Once
@@ -71,6 +73,13 @@ func bin(t testing.TB, name string) string {
 			func() error { return testutil.BuildGo(filepath.Join(built.dir, "go-writer"), "./ring/examples/writer") },
 			func() error { return testutil.BuildGo(filepath.Join(built.dir, "go-reader"), "./ring/examples/reader") },
 		}
+		if testutil.C32() == nil {
+			for _, role := range []string{"producer", "consumer"} {
+				builds = append(builds, func() error {
+					return testutil.BuildCFlags(filepath.Join(built.dir, "c32-"+role), []string{"-m32"}, filepath.Join(cring, "testdata", role+".c"))
+				})
+			}
+		}
 		errs := make([]error, len(builds))
 		var wg sync.WaitGroup
 		for i, b := range builds {
@@ -85,10 +94,14 @@ func bin(t testing.TB, name string) string {
 	return filepath.Join(built.dir, name)
 }
 
-// side names the program for one end of a ring: "C" or "Go" and the role.
+// side names the program for one end of a ring: "C", "C-m32" or "Go" and
+// the role.
 func side(t testing.TB, lang, role string, args ...string) (string, []string) {
-	if lang == "C" {
+	switch lang {
+	case "C":
 		return bin(t, "c-"+role), args
+	case "C-m32":
+		return bin(t, "c32-"+role), args
 	}
 	return bin(t, "go-ringtest"), append([]string{"-role", role}, args...)
 }
@@ -102,6 +115,27 @@ type medium struct {
 }
 
 const ringKey = 0x52494e47 // "RING"
+
+// pair is a producer and a consumer language.
+type pair struct{ prod, cons string }
+
+// m32Pairs are the pairs with a 32-bit C end, against 64-bit C and this
+// binary's Go (386 in a 386 test run): none where the machine cannot build
+// or run 32-bit C, as C32 says.
+func m32Pairs() []pair {
+	if testutil.C32() != nil {
+		return nil
+	}
+	return []pair{{"Go", "C-m32"}, {"C-m32", "Go"}, {"C-m32", "C"}, {"C", "C-m32"}}
+}
+
+// m32Lang is C-m32 where the machine runs 32-bit C, and nothing elsewhere.
+func m32Lang() []string {
+	if testutil.C32() != nil {
+		return nil
+	}
+	return []string{"C-m32"}
+}
 
 // newMedium makes size zeroed bytes of shared memory: a System V segment
 // (the caller must be in a private IPC namespace), a file, or a POSIX shm
@@ -278,7 +312,7 @@ const streamCapacity = 1 << 16
 // the other made. The end-to-end check: both sides' message count and
 // checksum total agree, and equal N.
 func TestStream(t *testing.T) {
-	pairs := []struct{ prod, cons string }{{"Go", "C"}, {"C", "Go"}, {"Go", "Go"}, {"C", "C"}}
+	pairs := append([]pair{{"Go", "C"}, {"C", "Go"}, {"Go", "Go"}, {"C", "C"}}, m32Pairs()...)
 	for _, kind := range []string{"sysv", "file", "posix"} {
 		for _, pair := range pairs {
 			t.Run(fmt.Sprintf("%s/%s-to-%s", kind, pair.prod, pair.cons), func(t *testing.T) {
@@ -468,7 +502,7 @@ func readAll(ctx context.Context, c *ring.Consumer, seed uint64, max int, tot *r
 // or asleep on a full ring. This test, the consumer, receives only whole,
 // valid messages and then ErrPeerDead.
 func TestProducerKilledStreaming(t *testing.T) {
-	for _, lang := range []string{"C", "Go"} {
+	for _, lang := range append([]string{"C", "Go"}, m32Lang()...) {
 		t.Run(lang, func(t *testing.T) {
 			testutil.EnterIPCNamespace(t)
 			med := newMedium(t, "sysv", ring.Size(4096))
@@ -507,7 +541,7 @@ func TestProducerKilledStreaming(t *testing.T) {
 // SIGKILLs it. The producer — this test, or a C or Go program — keeps
 // writing until the ring is full and then gets ErrPeerDead (exit status 3).
 func TestConsumerKilled(t *testing.T) {
-	for _, consLang := range []string{"C", "Go"} {
+	for _, consLang := range append([]string{"C", "Go"}, m32Lang()...) {
 		for _, prodLang := range []string{"C", "Go", "test"} {
 			t.Run(prodLang+"-to-"+consLang, func(t *testing.T) {
 				testutil.EnterIPCNamespace(t)
@@ -579,7 +613,7 @@ func TestConsumerKilled(t *testing.T) {
 // guard kills the run and fails the test. Every pair of languages.
 func TestLostWakeupStressCrossProcess(t *testing.T) {
 	const n = 50000
-	for _, pair := range []struct{ prod, cons string }{{"C", "C"}, {"Go", "Go"}, {"Go", "C"}, {"C", "Go"}} {
+	for _, pair := range append([]pair{{"C", "C"}, {"Go", "Go"}, {"Go", "C"}, {"C", "Go"}}, m32Pairs()...) {
 		t.Run(pair.prod+"-to-"+pair.cons, func(t *testing.T) {
 			testutil.EnterIPCNamespace(t)
 			med := newMedium(t, "sysv", ring.Size(64))
