@@ -1,0 +1,5 @@
+/* Does not compile. */
+struct broken {
+	int a
+	int b;
+};
