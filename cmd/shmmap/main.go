@@ -16,6 +16,7 @@
 //	write   [--offset N] SEG                  stdin into a segment, all or nothing
 //	maps    [--json] PID                      a process's shared mappings
 //	ftok    [--json] PATH PROJ                the key C's ftok(PATH, PROJ) returns
+//	layout  [--json] [--m32] [--cflags FLAGS] [--go] HEADER TYPE   a C struct's layout, or a Go struct for it
 //	posix ls [--json]                         POSIX shared memory objects (/dev/shm)
 //	posix rm NAME...                          shm_unlink
 //	help    [COMMAND]                         help on a command (as does COMMAND -h)
@@ -64,7 +65,7 @@
 //
 // # JSON output
 //
-// ls, stat, maps, posix ls and ftok take --json and then print one JSON
+// ls, stat, maps, posix ls, ftok and layout take --json and then print one JSON
 // value and a newline. The field names below are stable: fields may be
 // added, but none is renamed or removed. Keys are strings of 0x and eight
 // lower-case hex digits (the 32 bits of the key_t, as ipcs prints them);
@@ -118,6 +119,23 @@
 //	mtime     string
 //
 // ftok prints an object: path (string), proj (number) and key (string).
+//
+// layout prints an object:
+//
+//	type          string   the C type, as given: "struct stats"
+//	header        string   the header, as given
+//	cflags        array of strings: the extra compiler flags (--cflags, then -m32)
+//	size, align   numbers: sizeof and _Alignof
+//	pointer_size  number   sizeof(void *) for the target: 8, or 4 with --m32
+//	fields        array of {"name": the member's path ("hdr.count", "recs[0].id"), "offset": number, "size": number, "type": the C type}
+//
+// # Layouts
+//
+// layout compiles a probe of HEADER with the C compiler Go uses (go env CC)
+// and reads the result from its debugging information, cross-checked with
+// offsetof and sizeof (package github.com/shmmap/shmmap/layout); nothing is
+// linked or run. layout --go writes the Go declarations with go tool cgo
+// -godefs and needs the go tool.
 package main
 
 import (
@@ -166,7 +184,7 @@ type command struct {
 
 // commands are the subcommands in the order the usage lists them; posix
 // has its own (posixCommands).
-var commands = []*command{lsCmd, statCmd, createCmd, rmCmd, catCmd, writeCmd, mapsCmd, ftokCmd, posixCmd}
+var commands = []*command{lsCmd, statCmd, createCmd, rmCmd, catCmd, writeCmd, mapsCmd, ftokCmd, layoutCmd, posixCmd}
 
 // lookup returns the command of list called name (the last word of its
 // full name: "ls" for "posix ls"), or nil.
