@@ -22,12 +22,14 @@ import (
 // Members are matched to Go fields by the struct tag c:"name", or else by
 // name ignoring case (cgo -godefs's X_name for _name too). Go fields named
 // _, tagged c:"-" or named Pad_cgo_N are padding and are not matched, but
-// they move the fields after them; embedded structs and cgo's AnonN fields
-// stand for C11 anonymous struct members. Compared are: the total size
+// they move the fields after them; an embedded struct or a field cgo
+// named AnonN stands for a C11 anonymous struct member, unless a C member
+// is named after it. Compared are: the total size
 // and alignment; every member's offset and size; its kind (an integer,
 // _Bool, a floating-point number, a struct; a C pointer matches a Go
-// integer such as uintptr, a C struct or union a Go byte array of its
-// size); an array's element count and element size; the members of nested
+// integer such as uintptr, a C struct or union, or an array of them, a Go
+// byte array of its size); an array's element count and element size; the
+// members of nested
 // structs and of the first element of arrays of structs. A C member with
 // no Go field and a Go field with no C member are differences too, except
 // for a C flexible array member, which has no size.
@@ -118,6 +120,7 @@ type comparer struct {
 // gfs of a Go struct at gBase; inside names the struct ("" for the
 // outermost, "hdr", "recs[0]").
 func (c *comparer) structs(cfs []Field, gfs []goField, cBase, gBase int64, inside string) {
+	gfs = expandEmbedded(gfs, cfs)
 	used := make([]bool, len(gfs))
 	for _, cf := range cfs {
 		i := matchField(cf.Name, gfs, used)
@@ -161,9 +164,9 @@ func (c *comparer) pair(cf *Field, gf *goField, cBase, gBase int64, inside strin
 		notes = append(notes, "size differs")
 	}
 	cArray, gArray := cf.dims != nil, gf.count >= 0
-	// A Go byte array may stand for a C struct or union of its size
-	// (cgo -godefs writes unions so).
-	opaque := !cArray && (cf.kind == kStruct || cf.kind == kUnion) && gArray && gf.kind == kInt && gf.elemSize == 1
+	// A Go byte array may stand for a C struct or union, or an array of
+	// them, of its size (cgo -godefs writes unions so).
+	opaque := (cf.kind == kStruct || cf.kind == kUnion) && gArray && gf.kind == kInt && gf.elemSize == 1
 	switch {
 	case opaque:
 	case cArray && !gArray:

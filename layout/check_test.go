@@ -286,3 +286,48 @@ func TestCheckMatching(t *testing.T) {
 		t.Errorf("%+v", d)
 	}
 }
+
+// Header is struct header of testdata/embed.h.
+type Header struct{ Magic, Len uint32 }
+
+// ab is the anonymous struct member of struct packet.
+type ab struct{ A, B uint16 }
+
+// packet embeds Header for the member named header, and ab for the
+// anonymous struct; the array of unions is bytes.
+type packet struct {
+	Header
+	Words [2][4]byte
+	ab
+	Data [8]byte
+}
+
+// shortHeader gets len wrong inside the embedded struct.
+type shortHeader struct {
+	Magic uint32
+	Len   uint16
+}
+
+// badPacket embeds it.
+type badPacket struct {
+	shortHeader `c:"header"`
+	Words       [8]byte
+	ab
+	Data [8]byte
+}
+
+// TestCheckEmbedded: an embedded struct named after a C member is that
+// member (its fields compared under its C path); one no member is named
+// after stands for an anonymous struct; an array of unions may be bytes.
+func TestCheckEmbedded(t *testing.T) {
+	if err := checkErr(t, packet{}, "embed.h", "struct packet"); err != nil {
+		t.Error(err)
+	}
+	m := mismatch(t, badPacket{}, "embed.h", "struct packet")
+	if d := diffFor(t, m, "header.len"); !strings.Contains(d.Note, "size differs") {
+		t.Errorf("header.len: %+v", d)
+	}
+	if len(m.Differences) != 1 {
+		t.Errorf("want only header.len (Go pads shortHeader to 8 bytes):\n%v", m)
+	}
+}

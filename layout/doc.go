@@ -55,8 +55,10 @@
 // ignoring case (and X_name for _name, as cgo -godefs names it). Go fields
 // named _, tagged c:"-" or named Pad_cgo_N are padding: they are matched
 // with nothing, but move what follows. A C11 anonymous struct member's
-// members count as the outer struct's, and so do an embedded Go struct's
-// fields and those of a field cgo named AnonN.
+// members count as the outer struct's; so do an embedded Go struct's
+// fields, and those of a field cgo named AnonN, unless a C member is named
+// after it (then it is that member). A Go byte array may stand for a C
+// struct or union, or an array of them, of the same size.
 //
 // Compared are the total size and alignment; every member's offset (within
 // its struct) and size; kinds: integers of any signedness (char, enum,

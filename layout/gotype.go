@@ -20,6 +20,10 @@ type goField struct {
 	count    int64 // number of (innermost) elements of an array; -1 if not an array
 	elemSize int64
 	fields   []goField // a struct's fields, or those of an array's first element
+	// embedded is set for an embedded struct and a field cgo named AnonN:
+	// unless a C member has its name, its fields stand in its place, as a
+	// C11 anonymous struct member's do (see expandEmbedded).
+	embedded bool
 }
 
 // cgoPadRE matches the padding fields older cgo -godefs emits.
@@ -35,10 +39,8 @@ func isPadding(f reflect.StructField) bool {
 }
 
 // goStructFields returns the fields of struct type t at base in the
-// outermost type, whose paths start with prefix. Padding is left out;
-// embedded structs and cgo's AnonN fields are flattened into their
-// parent, as C's anonymous struct members are. where names the Go type
-// for messages.
+// outermost type, whose paths start with prefix. Padding is left out.
+// where names the Go type for messages.
 func goStructFields(where string, t reflect.Type, prefix string, base int64) ([]goField, error) {
 	var out []goField
 	for i := range t.NumField() {
@@ -48,19 +50,11 @@ func goStructFields(where string, t reflect.Type, prefix string, base int64) ([]
 		}
 		tag := sf.Tag.Get("c")
 		off := base + int64(sf.Offset)
-		if tag == "" && sf.Type.Kind() == reflect.Struct && atomicKind(sf.Type) == "" &&
-			(sf.Anonymous || cgoAnonRE.MatchString(sf.Name)) {
-			sub, err := goStructFields(where, sf.Type, prefix, off)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, sub...)
-			continue
-		}
 		f, err := goFieldOf(where, sf.Name, tag, prefix+sf.Name, off, sf.Type)
 		if err != nil {
 			return nil, err
 		}
+		f.embedded = tag == "" && f.kind == kStruct && f.count < 0 && (sf.Anonymous || cgoAnonRE.MatchString(sf.Name))
 		out = append(out, f)
 	}
 	return out, nil
@@ -156,4 +150,29 @@ func goStruct(v any) (reflect.Type, error) {
 		return nil, unsupported("Go "+t.String(), "not a struct (a %s)", t.Kind())
 	}
 	return t, nil
+}
+
+// expandEmbedded replaces each embedded struct field (and cgo AnonN
+// field) that no C member of cfs is named after by its own fields, as a
+// C11 anonymous struct member's members belong to the outer struct.
+func expandEmbedded(gfs []goField, cfs []Field) []goField {
+	var out []goField
+	for _, g := range gfs {
+		if g.embedded && !namedIn(&g, cfs) {
+			out = append(out, expandEmbedded(g.fields, cfs)...)
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// namedIn reports whether a C member of cfs has g's name (or tag).
+func namedIn(g *goField, cfs []Field) bool {
+	for _, cf := range cfs {
+		if g.tag == cf.Name || (g.tag == "" && strings.EqualFold(g.name, cf.Name)) {
+			return true
+		}
+	}
+	return false
 }
