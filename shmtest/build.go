@@ -20,8 +20,9 @@ import (
 // Built programs live in one directory per test binary process, made on
 // the first build: os.MkdirTemp in os.TempDir, mode 0755 (and the programs
 // 0755) so that a process run as an unprivileged user (Unprivileged, AsUser)
-// can execute them. It is shared by every test of the binary, so no test's
-// cleanup may remove it; RemoveBuilds (or Main) removes it after m.Run.
+// can execute them (if os.TempDir, $TMPDIR, lets that user through). It is
+// shared by every test of the binary, so no test's cleanup may remove it;
+// RemoveBuilds (or Main) removes it after m.Run.
 //
 // A test binary that has no TestMain leaves its directory behind when it
 // exits. So that these do not pile up, each directory is held locked
@@ -57,12 +58,16 @@ const buildDirPrefix = "shmtest-bin-"
 // 32-bit peer (see Require32). A compile error fails the test, showing the
 // command line and the compiler's whole output.
 //
+// The program is named after the source (writer.c gives writer, which is
+// also its /proc/PID/comm), in a directory of its own inside one directory
+// per test binary that every user may enter (see RemoveBuilds), unless
+// $TMPDIR keeps them out.
+//
 // Each program is built at most once per test binary: the key is the
 // source's absolute path, a hash of its content, cflags and the compiler.
 // Parallel tests asking for the same program wait for the one build.
 // Headers the source includes are not part of the key; edit the .c file,
-// or run the tests again, after changing one. See RemoveBuilds for where
-// the programs live.
+// or run the tests again, after changing one.
 func BuildC(t testing.TB, src string, cflags ...string) string {
 	t.Helper()
 	path, err := buildC(src, cflags)

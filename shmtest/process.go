@@ -162,6 +162,11 @@ func (p *Process) Stderr() string {
 // exits without printing such a line, and after timeout (DefaultTimeout if
 // zero or less) if it is still running without having printed one. It
 // reads the lines as they arrive; there is no polling.
+//
+// A C program's stdout is fully buffered when it is a pipe, as here: a
+// peer that announces a step must fflush(stdout) after the line, or call
+// setvbuf(stdout, NULL, _IOLBF, 0) once, or its line arrives only when it
+// exits.
 func (p *Process) WaitLine(t testing.TB, substr string, timeout time.Duration) string {
 	t.Helper()
 	return p.waitLine(t, fmt.Sprintf("a line containing %q", substr), func(s string) bool { return strings.Contains(s, substr) }, timeout)
