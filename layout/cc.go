@@ -106,8 +106,9 @@ func (c *compiler) compile(name, src string) (*elf.File, error) {
 	// (the DWARF read back), an object file, no LTO (whose objects hold
 	// no data), C.
 	args = append(args, "-g", "-fno-lto", "-c", "-o", obj, "-x", "c", cfile)
+	// In the caller's directory, so that relative paths in cflags (-I
+	// include) mean what they mean to the caller.
 	cmd := exec.Command(cc[0], args...)
-	cmd.Dir = c.dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

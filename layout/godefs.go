@@ -85,9 +85,10 @@ func GoDefs(pkg, header, cType string, cflags ...string) ([]byte, error) {
 	}
 	args := []string{"tool", "cgo", "-objdir", filepath.Join(dir, "obj"), "-godefs", "--"}
 	args = append(args, cflags...)
-	args = append(args, "types.go")
+	args = append(args, filepath.Join(dir, "types.go"))
+	// In the caller's directory, for relative paths in cflags; cgo
+	// writes only into -objdir.
 	cmd := exec.Command(goTool, args...)
-	cmd.Dir = dir
 	// cgo sizes Go's types for GOARCH (and passes -m32 for 386): make it
 	// the C compiler's target as measured, whatever GOARCH the caller
 	// runs under.

@@ -1,7 +1,10 @@
 package layout_test
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -173,5 +176,32 @@ int main(void) {
 	}
 	if (countOff > kindEnd) != sawPad {
 		t.Errorf("padding row after kind: %v; C: count at %d, kind ends at %d\n%s", sawPad, countOff, kindEnd, s)
+	}
+}
+
+// TestMeasureRelativePaths: a relative header and relative -I paths in
+// the flags mean what they mean in the caller's directory.
+func TestMeasureRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "inc"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "top.h"), []byte("#include \"sub.h\"\nstruct outer { struct sub s; char c; };\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "inc", "sub.h"), []byte("struct sub { int a, b; };\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	l, err := layout.Measure("top.h", "struct outer", "-I", "inc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paths := len(l.All()); paths != 4 || l.Fields[0].Type != "struct sub" {
+		t.Errorf("%v", l)
+	}
+	var ce *layout.CompileError
+	if _, err := layout.Measure("top.h", "struct outer"); !errors.As(err, &ce) || !strings.Contains(ce.Output, "sub.h") {
+		t.Errorf("without -I inc: %v", err)
 	}
 }
