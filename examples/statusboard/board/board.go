@@ -4,11 +4,16 @@
 // x86-64 and i386), and what the two Go programs share.
 //
 // The generated types are checked against the header for both ABIs by
-// layout.Check in board_test.go; regenerate them with go generate after a
-// change to the header.
+// layout.Check in ../statusboard_test.go; regenerate them with go generate
+// after a change to the header.
 package board
 
-//go:generate sh -c "go run ../../../cmd/shmmap layout --go ../c/board.h 'struct board' > ztypes_lp64.go.tmp && mv ztypes_lp64.go.tmp ztypes_lp64.go"
+// The 64-bit file serves every 64-bit architecture the project builds for:
+// they all lay this struct out as x86-64 does (8-byte long, naturally
+// aligned double); only amd64 is checked by a test. The 32-bit file is
+// i386's (the _386 suffix restricts it).
+//go:generate sh -c "{ echo '//go:build amd64 || arm64 || riscv64 || ppc64le || s390x'; echo; go run ../../../cmd/shmmap layout --go --package board ../c/board.h 'struct board'; } > ztypes_lp64.go"
+//go:generate sh -c "go run ../../../cmd/shmmap layout --go --m32 --package board ../c/board.h 'struct board' > ztypes_386.go"
 
 import (
 	"bytes"
