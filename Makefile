@@ -43,11 +43,12 @@ test-race:
 	$(GO) test -race -count=1 ./...
 
 # The pure-Go half must build and pass without cgo: purego, the ports (the
-# cross-process matrix then runs C against Go/purego) and the conformance
-# suite over purego alone.
+# cross-process matrix then runs C against Go/purego), the conformance
+# suite over purego alone, and the kit users run on their own programs
+# (shmtest, layout), which needs no cgo.
 test-nocgo:
 	CGO_ENABLED=0 $(GO) build ./purego ./procmaps ./impls ./cmd/... .
-	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./examples/... ./cmd/...
+	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./examples/... ./cmd/... ./shmtest/... ./layout/...
 
 # Every package builds without cgo on each architecture, and its tests
 # compile (go vet type-checks them).
@@ -63,7 +64,7 @@ cross:
 # C peers too (glibc's 32-bit sem_t, the ring, segments and semaphores).
 # Where the kernel does not run 32-bit binaries (ia32 emulation off), it says
 # so and only builds the 386 test binaries.
-PKGS_386 := . ./purego ./conformance ./procmaps ./posixsem ./ring ./examples/... ./cmd/...
+PKGS_386 := . ./purego ./conformance ./procmaps ./posixsem ./ring ./examples/... ./cmd/... ./shmtest/... ./layout/...
 
 test-386:
 	@probe=$$(mktemp -d); \
