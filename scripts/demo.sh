@@ -89,6 +89,24 @@ echo "\$ ring-reader & c-ring-writer \"shared memory here!\" \"second\" \"third\
 "$work/c-ring-writer" "shared memory here!" "second" "third"
 wait "$r"
 
+# Porting a program of your own: the status board's struct, measured for
+# both ABIs, and the C publisher's board printed by the Go port.
+(cd "$root" &&
+	$cc -O2 -o "$work/c-publish" examples/statusboard/c/publish.c &&
+	go build -o "$work/show" ./examples/statusboard/show)
+
+step "A struct shared with C, measured (examples/statusboard, shmmap layout)"
+echo "\$ shmmap layout examples/statusboard/c/board.h 'struct board'   # x86-64"
+(cd "$root" && "$bin/shmmap" layout examples/statusboard/c/board.h 'struct board' | head -8)
+echo "  ..."
+echo "\$ shmmap layout --m32 examples/statusboard/c/board.h 'struct board'   # i386: long is 4 bytes, double 4-aligned"
+(cd "$root" && "$bin/shmmap" layout --m32 examples/statusboard/c/board.h 'struct board' 2>&1 | head -8) || true
+echo "  ..."
+touch "$work/board.key"
+echo "\$ c-publish board.key rack-7 3 && show -r board.key   # C publishes, the Go port prints (StructAt)"
+"$work/c-publish" "$work/board.key" rack-7 3
+"$work/show" -r "$work/board.key"
+
 step "left behind (segments and semaphore sets)"
 ipcs -m -s
 echo "(the namespace, and anything in it, goes away when this script ends)"
