@@ -13,13 +13,11 @@ package shmmap_test
 // namespace and is unmounted.
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -36,7 +34,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shmmap/shmmap"
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,11 +44,9 @@ const fixtureTimeout = 20 * time.Second
 
 // cfixture drives testdata/fixture.c.
 type cfixture struct {
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	lines  <-chan string // the answers; closed when the fixture's stdout ends
-	exited <-chan struct{}
-	pid    int
+	proc *shmtest.Process
+	pid  int
+	last string // the last command sent, for failure messages
 }
 
 // startFixture starts the C fixture with extra as its descriptors 3, 4, ...
@@ -59,45 +55,16 @@ type cfixture struct {
 // happens.
 func startFixture(t *testing.T, extra ...*os.File) *cfixture {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "fixture"))
+	cmd := exec.Command(shmtest.BuildC(t, "testdata/fixture.c"))
 	cmd.ExtraFiles = extra
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start the C fixture: %v", err)
-	}
-	lines := make(chan string)
-	stop := make(chan struct{})
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-stop:
-				for sc.Scan() { // killed: its stdout ends at once
-				}
-			}
-		}
-		close(lines)
-		cmd.Wait() // every read is done
-	}()
+	proc := shmtest.Start(t, cmd)
+	f := &cfixture{proc: proc, pid: proc.Pid()}
 	t.Cleanup(func() {
-		in.Close()
-		cmd.Process.Kill()
-		close(stop)
-		<-exited
+		if t.Failed() && f.last != "" {
+			t.Logf("the last command sent to the C fixture: %q", f.last)
+		}
 	})
-	return &cfixture{cmd: cmd, in: in, lines: lines, exited: exited, pid: cmd.Process.Pid}
+	return f
 }
 
 // do sends one command and returns its answer without the "ok"; an "err
@@ -105,42 +72,28 @@ func startFixture(t *testing.T, extra ...*os.File) *cfixture {
 func (f *cfixture) do(t *testing.T, format string, args ...any) string {
 	t.Helper()
 	cmd := fmt.Sprintf(format, args...)
-	if _, err := fmt.Fprintln(f.in, cmd); err != nil {
-		t.Fatalf("C fixture %q: %v", cmd, err)
+	f.last = cmd
+	f.proc.Send(t, cmd)
+	line := f.proc.WaitLine(t, "", fixtureTimeout)
+	if rest, found := strings.CutPrefix(line, "ok"); found {
+		return strings.TrimPrefix(rest, " ")
 	}
-	select {
-	case line, ok := <-f.lines:
-		if !ok {
-			<-f.exited
-			t.Fatalf("C fixture %q: exited without answering (%v)", cmd, f.cmd.ProcessState)
-		}
-		if rest, found := strings.CutPrefix(line, "ok"); found {
-			return strings.TrimPrefix(rest, " ")
-		}
-		var errno int
-		if _, err := fmt.Sscanf(line, "err %d", &errno); err == nil {
-			t.Fatalf("C fixture %q: %v", cmd, syscall.Errno(errno))
-		}
-		t.Fatalf("C fixture %q: unexpected answer %q", cmd, line)
-	case <-time.After(fixtureTimeout):
-		t.Fatalf("C fixture %q: no answer in %v", cmd, fixtureTimeout)
+	var errno int
+	if _, err := fmt.Sscanf(line, "err %d", &errno); err == nil {
+		t.Fatalf("C fixture %q: %v", cmd, syscall.Errno(errno))
 	}
+	t.Fatalf("C fixture %q: unexpected answer %q", cmd, line)
 	return ""
 }
 
-// quit has the fixture exit and waits until it has been reaped.
+// quit has the fixture exit and waits until it has been reaped; it must
+// exit with status 0.
 func (f *cfixture) quit(t *testing.T) {
 	t.Helper()
-	if _, err := fmt.Fprintln(f.in, "quit"); err != nil {
-		t.Fatalf("C fixture quit: %v", err)
-	}
-	select {
-	case <-f.exited:
-	case <-time.After(fixtureTimeout):
-		t.Fatalf("C fixture did not exit in %v", fixtureTimeout)
-	}
-	if !f.cmd.ProcessState.Success() {
-		t.Fatalf("C fixture: %v", f.cmd.ProcessState)
+	f.last = "quit"
+	f.proc.Send(t, "quit")
+	if res := f.proc.Wait(t, fixtureTimeout); res.Status != 0 {
+		t.Fatalf("C fixture: %+v", res)
 	}
 }
 
@@ -204,7 +157,7 @@ func TestAPICompatFtok(t *testing.T) {
 	for _, impl := range impls.All() {
 		sys := shmmap.Using(impl)
 		t.Run(impl.Name+"/Go creates, C finds", func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			fx := startFixture(t)
 			made := map[shmmap.Key]*shmmap.Segment{}
 			for i, c := range cases {
@@ -230,7 +183,7 @@ func TestAPICompatFtok(t *testing.T) {
 			}
 		})
 		t.Run(impl.Name+"/C creates, Go finds", func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			fx := startFixture(t)
 			type cSeg struct {
 				seen
@@ -431,7 +384,7 @@ func TestAPICompatRecord(t *testing.T) {
 	for _, impl := range impls.All() {
 		sys := shmmap.Using(impl)
 		t.Run(impl.Name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			seg, err := sys.CreateSegment(shmmap.IPCPrivate, 4096, 0o600)
 			if err != nil {
 				t.Fatal(err)
@@ -524,7 +477,7 @@ func TestAPICompatStat(t *testing.T) {
 	for _, impl := range impls.All() {
 		sys := shmmap.Using(impl)
 		t.Run(impl.Name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			seg, err := sys.CreateSegment(shmKey, 5000, 0o640)
 			if err != nil {
 				t.Fatal(err)

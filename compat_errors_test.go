@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/shmmap/shmmap/internal/testutil"
 	"github.com/shmmap/shmmap/purego"
+	"github.com/shmmap/shmmap/shmtest"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
 )
@@ -16,7 +16,12 @@ import (
 // after is what a run leaves: its observable result and the segment at key
 // 0x1234 afterwards.
 type after struct {
-	Run     testutil.Result
+	Run shmtest.Result
+	Seg segAfter
+}
+
+// segAfter is the segment at key 0x1234 after a run.
+type segAfter struct {
 	Exists  bool
 	Size    uint64
 	Mode    uint32
@@ -41,7 +46,7 @@ func makeSegment(size int, mode int) func(t *testing.T) {
 	}
 }
 
-func segmentAfter(t *testing.T, res testutil.Result) after {
+func segmentAfter(t *testing.T, res shmtest.Result) after {
 	t.Helper()
 	a := after{Run: res}
 	id, err := purego.Shmget(shmKey, 0, 0)
@@ -52,12 +57,12 @@ func segmentAfter(t *testing.T, res testutil.Result) after {
 	if _, err := purego.Shmctl(id, unix.IPC_STAT, &ds); err != nil {
 		t.Fatal(err)
 	}
-	a.Exists, a.Size, a.Mode, a.Nattch = true, ds.Segsz, ds.Mode, ds.Nattch
+	a.Seg.Exists, a.Seg.Size, a.Seg.Mode, a.Seg.Nattch = true, ds.Segsz, ds.Mode, ds.Nattch
 	b, err := purego.Shmat(id, unix.SHM_RDONLY)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Content = bytes.Clone(b[:min(32, len(b))])
+	a.Seg.Content = bytes.Clone(b[:min(32, len(b))])
 	purego.Shmdt(b)
 	return a
 }
@@ -81,12 +86,12 @@ func TestErrorPaths(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.nobody {
-				testutil.RequireRoot(t)
+				shmtest.RequireRoot(t)
 			}
 			got := map[string]after{}
-			for _, p := range programs(tc.prog) {
+			for _, p := range programs(t, tc.prog) {
 				t.Run(p.Name, func(t *testing.T) {
-					testutil.EnterIPCNamespace(t)
+					shmtest.Isolate(t)
 					if tc.setup != nil {
 						tc.setup(t)
 					}
@@ -101,8 +106,11 @@ func TestErrorPaths(t *testing.T) {
 				t.Fatalf("the C writer was expected to fail here: %+v", want)
 			}
 			for name, a := range got {
-				if d := cmp.Diff(want, a); d != "" {
-					t.Errorf("%s differs from C (-C +%s):\n%s", name, name, d)
+				if d := shmtest.Diff(want.Run, a.Run); d != "" {
+					t.Errorf("%s's run differs from C's (want: C, got: %s):\n%s", name, name, d)
+				}
+				if d := cmp.Diff(want.Seg, a.Seg); d != "" {
+					t.Errorf("%s leaves the segment otherwise than C (-C +%s):\n%s", name, name, d)
 				}
 			}
 		})
@@ -112,11 +120,8 @@ func TestErrorPaths(t *testing.T) {
 // TestCshimNotBuiltIn: a port built with CGO_ENABLED=0 refuses -impl cshim
 // clearly, with status 2, and touches nothing.
 func TestCshimNotBuiltIn(t *testing.T) {
-	testutil.EnterIPCNamespace(t)
-	res, err := testutil.Run(exec.Command(bin+"/writer-nocgo", "-impl", "cshim"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	shmtest.Isolate(t)
+	res := shmtest.Run(t, exec.Command(shmtest.BuildGo(t, "./cmd/writer", "CGO_ENABLED=0"), "-impl", "cshim"))
 	if res.Status != 2 || !strings.Contains(res.Stderr, "cshim") || !strings.Contains(res.Stderr, "CGO_ENABLED=0") {
 		t.Errorf("writer-nocgo -impl cshim = %+v; want status 2 and a message naming cshim and CGO_ENABLED=0", res)
 	}

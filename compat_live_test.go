@@ -1,18 +1,17 @@
 package shmmap_test
 
 import (
-	"bufio"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
 )
@@ -20,45 +19,35 @@ import (
 // peer drives testdata/peer.c: one command line in, one answer line out,
 // so every step is ordered by the answer (see the comment in peer.c).
 type peer struct {
-	in  io.WriteCloser
-	out *bufio.Reader
+	proc *shmtest.Process
+	last string // the last command sent, for failure messages
 }
 
+// peerTimeout bounds the wait for one answer, so a wedged peer fails the
+// test instead of hanging it.
+const peerTimeout = 20 * time.Second
+
+// startPeer starts the C peer from the calling goroutine's thread (so in its
+// IPC namespace); it is killed and reaped when the test ends, whatever
+// happens.
 func startPeer(t *testing.T) *peer {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "peer"))
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := &peer{proc: shmtest.Start(t, exec.Command(shmtest.BuildC(t, "testdata/peer.c")))}
 	t.Cleanup(func() {
-		in.Close() // EOF ends it; Kill covers a wedged peer
-		cmd.Process.Kill()
-		cmd.Wait()
+		if t.Failed() && p.last != "" {
+			t.Logf("the last command sent to the C peer: %q", p.last)
+		}
 	})
-	return &peer{in: in, out: bufio.NewReader(out)}
+	return p
 }
 
 // do sends one command and returns the answer, failing on "err".
 func (p *peer) do(t *testing.T, format string, args ...any) string {
 	t.Helper()
 	cmd := fmt.Sprintf(format, args...)
-	if _, err := fmt.Fprintln(p.in, cmd); err != nil {
-		t.Fatalf("peer %q: %v", cmd, err)
-	}
-	line, err := p.out.ReadString('\n')
-	if err != nil {
-		t.Fatalf("peer %q: %v", cmd, err)
-	}
-	line = strings.TrimSuffix(line, "\n")
+	p.last = cmd
+	p.proc.Send(t, cmd)
+	line := p.proc.WaitLine(t, "", peerTimeout)
 	if strings.HasPrefix(line, "err") {
 		t.Fatalf("peer %q: %s", cmd, line)
 	}
@@ -103,7 +92,7 @@ func TestLiveSharedFile(t *testing.T) {
 func TestLiveSharedSegment(t *testing.T) {
 	for _, sys := range impls.All() {
 		t.Run(sys.Name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			id, err := sys.Shmget(shmKey, 4096, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
 			if err != nil {
 				t.Fatal(err)

@@ -1,20 +1,35 @@
 package shmmap_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
-// mmapRun is what a run of the mmap program shows: its output and status
-// and what mmap.txt holds afterwards.
-type mmapRun struct {
-	Run  testutil.Result
-	File string
+// mmapFile is the file every run of the mmap program works on.
+const mmapFile = "mmap.txt"
+
+// readMmapFile puts what dir's mmap.txt holds after a run into res.Files:
+// its content under "mmap.txt"; no entry if it does not exist; and if it
+// cannot be read (a directory), the error under "mmap.txt (unreadable)".
+func readMmapFile(res *shmtest.Result, dir string) {
+	res.Files = map[string][]byte{}
+	b, err := os.ReadFile(filepath.Join(dir, mmapFile))
+	var pe *fs.PathError
+	switch {
+	case err == nil:
+		res.Files[mmapFile] = b
+	case errors.Is(err, fs.ErrNotExist):
+	case errors.As(err, &pe):
+		res.Files[mmapFile+" (unreadable)"] = []byte(pe.Err.Error())
+	default:
+		res.Files[mmapFile+" (unreadable)"] = []byte(err.Error())
+	}
 }
 
 // TestMmapMatrix runs the C mmap program and both Go ports on the same
@@ -22,7 +37,7 @@ type mmapRun struct {
 func TestMmapMatrix(t *testing.T) {
 	write := func(content string, mode os.FileMode) func(t *testing.T, dir string) {
 		return func(t *testing.T, dir string) {
-			path := filepath.Join(dir, "mmap.txt")
+			path := filepath.Join(dir, mmapFile)
 			if err := os.WriteFile(path, []byte(content), mode); err != nil {
 				t.Fatal(err)
 			}
@@ -45,7 +60,7 @@ func TestMmapMatrix(t *testing.T) {
 		{"non-ASCII text", write("共享内存和内存映射 — ünïcødé\n", 0o644), false},
 		{"longest defined: 1023 bytes", write(strings.Repeat("x", 1022)+"\n", 0o644), false},
 		{"directory named mmap.txt", func(t *testing.T, dir string) {
-			if err := os.Mkdir(filepath.Join(dir, "mmap.txt"), 0o755); err != nil {
+			if err := os.Mkdir(filepath.Join(dir, mmapFile), 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}, false},
@@ -55,30 +70,20 @@ func TestMmapMatrix(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.nobody {
-				testutil.RequireRoot(t)
+				shmtest.RequireRoot(t)
 			}
-			got := map[string]mmapRun{}
-			for _, p := range programs("mmap") {
-				dir, err := testutil.MkdirShared("shmmap-mmap-")
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { os.RemoveAll(dir) })
+			got := map[string]shmtest.Result{}
+			for _, p := range programs(t, "mmap") {
+				dir := shmtest.SharedDir(t)
 				tc.setup(t, dir)
-				r := mmapRun{Run: run(t, p, dir, tc.nobody)}
-				b, err := os.ReadFile(filepath.Join(dir, "mmap.txt"))
-				switch {
-				case err == nil:
-					r.File = string(b)
-				default:
-					r.File = "<" + err.(*os.PathError).Err.Error() + ">"
-				}
+				r := run(t, p, dir, tc.nobody)
+				readMmapFile(&r, dir)
 				got[p.Name] = r
 			}
 			want := got["C"]
 			for name, r := range got {
-				if d := cmp.Diff(want, r); d != "" {
-					t.Errorf("%s differs from C (-C +%s):\n%s", name, name, d)
+				if d := shmtest.Diff(want, r); d != "" {
+					t.Errorf("%s differs from C (want: C, got: %s):\n%s", name, name, d)
 				}
 			}
 		})

@@ -1,166 +1,110 @@
 package shmmap_test
 
 // The cross-process matrix: the article's C programs (built here from
-// c-reference/ with `go env CC`) and their Go ports over both
-// implementations run against each other on the same key and the same file.
-// Every expected value comes from running the C reference in the same test.
-// Each scenario runs in a fresh IPC namespace (testutil.EnterIPCNamespace),
-// so key 0x1234 is private to it and everything it made disappears with it.
+// c-reference/ with `go env CC`, by shmtest.BuildC) and their Go ports over
+// both implementations run against each other on the same key and the same
+// file. Every expected value comes from running the C reference in the same
+// test. Each scenario runs in a fresh IPC namespace (shmtest.Isolate), so
+// key 0x1234 is private to it and everything it made disappears with it.
 
 import (
 	"bytes"
-	"context"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/internal/testutil"
 	"github.com/shmmap/shmmap/procmaps"
 	"github.com/shmmap/shmmap/purego"
+	"github.com/shmmap/shmmap/shmtest"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
 )
 
 const shmKey = 0x1234 // the article's key
 
-// bin holds the programs TestMain built, in a directory the unprivileged
-// user can enter.
-var bin string
-
-func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	dir, err := testutil.MkdirShared("shmmap-compat-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin = dir
-	ref := filepath.Join(testutil.ModuleRoot(), "c-reference")
-	builds := []func() error{
-		func() error { return testutil.BuildC(filepath.Join(dir, "c-writer"), filepath.Join(ref, "writer.c")) },
-		func() error { return testutil.BuildC(filepath.Join(dir, "c-reader"), filepath.Join(ref, "reader.c")) },
-		func() error { return testutil.BuildC(filepath.Join(dir, "c-mmap"), filepath.Join(ref, "mmap.c")) },
-		func() error { return testutil.BuildC(filepath.Join(dir, "peer"), filepath.Join("testdata", "peer.c")) },
-		func() error {
-			return testutil.BuildC(filepath.Join(dir, "fixture"), filepath.Join("testdata", "fixture.c"))
-		},
-		func() error { return testutil.BuildGo(filepath.Join(dir, "writer"), "./cmd/writer") },
-		func() error { return testutil.BuildGo(filepath.Join(dir, "reader"), "./cmd/reader") },
-		func() error { return testutil.BuildGo(filepath.Join(dir, "mmap"), "./cmd/mmap") },
-		func() error {
-			return testutil.BuildGo(filepath.Join(dir, "writer-nocgo"), "./cmd/writer", "CGO_ENABLED=0")
-		},
-	}
-	// The same C programs as 32-bit binaries, where the machine builds and
-	// runs them: every test that runs the C originals runs these too.
-	if testutil.C32() == nil {
-		for _, prog := range []string{"writer", "reader", "mmap"} {
-			builds = append(builds, func() error {
-				return testutil.BuildCFlags(filepath.Join(dir, "c32-"+prog), []string{"-m32"}, filepath.Join(ref, prog+".c"))
-			})
-		}
-	} else {
-		fmt.Fprintln(os.Stderr, "no 32-bit C programs in the matrix:", testutil.C32())
-	}
-	for _, build := range builds {
-		if err := build(); err != nil {
-			fmt.Fprintln(os.Stderr, "building the programs under test:", err)
-			return 1
-		}
-	}
-	return m.Run()
-}
+// The programs are built lazily by the tests that run them, once per test
+// binary, in a directory the unprivileged user can enter; Main removes it.
+func TestMain(m *testing.M) { shmtest.Main(m) }
 
 // program is one way to run one of the article's programs.
 type program struct {
-	Name string // "C", "Go/cshim", "Go/purego"
+	Name string // "C", "C-m32", "Go/cshim", "Go/purego"
 	Path string
 	Args []string
 }
 
 // command returns the command that runs p in dir, as the unprivileged user
-// if nobody is set; it is killed if ctx ends first.
-func (p program) command(ctx context.Context, dir string, nobody bool) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, p.Path, p.Args...)
+// if nobody is set.
+func (p program) command(dir string, nobody bool) *exec.Cmd {
+	cmd := exec.Command(p.Path, p.Args...)
 	cmd.Dir = dir
 	if nobody {
-		cmd.SysProcAttr = testutil.NobodyCred()
+		shmtest.Unprivileged(cmd)
 	}
 	return cmd
+}
+
+// cPrograms builds the C source src as the C compiler builds it by default
+// ("C"), and as a 32-bit program ("C-m32") where the machine builds and runs
+// those; where it does not, C-m32 is left out and the test log says why.
+func cPrograms(t *testing.T, src string) []program {
+	t.Helper()
+	progs := []program{{Name: "C", Path: shmtest.BuildC(t, src)}}
+	if ok, reason := shmtest.CanRun32(); ok {
+		progs = append(progs, program{Name: "C-m32", Path: shmtest.BuildC(t, src, "-m32")})
+	} else {
+		t.Logf("no 32-bit C program (C-m32) in the matrix: %s", reason)
+	}
+	return progs
 }
 
 // programs returns the C original of name, the same built as a 32-bit
 // program (C-m32, where the machine runs them), and its Go port over each
 // implementation built into this test binary (purego, and cshim with cgo);
 // the C original, as the C compiler builds it by default, is always first.
-func programs(name string) []program {
-	progs := []program{{"C", filepath.Join(bin, "c-"+name), nil}}
-	if testutil.C32() == nil {
-		progs = append(progs, program{"C-m32", filepath.Join(bin, "c32-"+name), nil})
-	}
+func programs(t *testing.T, name string) []program {
+	t.Helper()
+	progs := cPrograms(t, "c-reference/"+name+".c")
+	port := shmtest.BuildGo(t, "./cmd/"+name)
 	for _, sys := range impls.All() {
-		progs = append(progs, program{"Go/" + sys.Name, filepath.Join(bin, name), []string{"-impl", sys.Name}})
+		progs = append(progs, program{"Go/" + sys.Name, port, []string{"-impl", sys.Name}})
 	}
 	return progs
 }
 
+// runTimeout bounds one run of a program: a run that hangs (a writer that
+// wrongly succeeds holds for 30 s) is killed and fails the test.
+const runTimeout = 15 * time.Second
+
 // run runs p to completion.
-func run(t *testing.T, p program, dir string, nobody bool) testutil.Result {
+func run(t *testing.T, p program, dir string, nobody bool) shmtest.Result {
 	t.Helper()
-	// A run that hangs (a writer that wrongly succeeds holds for 30 s) is
-	// killed and shows as a different status.
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	res, err := testutil.Run(p.command(ctx, dir, nobody))
-	if err != nil {
-		t.Fatalf("%s: %v", p.Name, err)
-	}
-	return res
+	return shmtest.Start(t, p.command(dir, nobody)).Wait(t, runTimeout)
 }
 
-// writerProc is a running writer.
-type writerProc struct {
-	cmd    *exec.Cmd
-	exited chan struct{} // closed once the process has been reaped
-}
+// handshakeTimeout bounds each wait for a peer's step.
+const handshakeTimeout = 20 * time.Second
 
 // startWriter starts a writer and waits until it has attached the segment
 // (nattch 1) and copied its message in (the first 20 bytes hold no NUL):
 // the handshakes the C program allows, since it prints nothing. nattch alone
-// is not enough: shmat returns before strncpy runs. The writer is killed
-// when the test ends, whatever happens.
-func startWriter(t *testing.T, p program, nobody bool) *writerProc {
+// is not enough: shmat returns before strncpy runs. Either wait fails at
+// once if the writer exits first. The writer is killed when the test ends,
+// whatever happens.
+func startWriter(t *testing.T, p program, nobody bool) *shmtest.Process {
 	t.Helper()
-	w := &writerProc{cmd: p.command(context.Background(), "/", nobody), exited: make(chan struct{})}
-	if err := w.cmd.Start(); err != nil {
-		t.Fatalf("start %s writer: %v", p.Name, err)
-	}
-	go func() { w.cmd.Wait(); close(w.exited) }()
-	t.Cleanup(w.stop)
-	waitNattch(t, shmKey, 1, w.exited)
-	waitMessage(t, w.exited)
+	w := shmtest.Start(t, p.command("/", nobody))
+	shmtest.WaitAttached(t, shmKey, 1, handshakeTimeout, w)
+	waitMessage(t, w)
 	return w
 }
 
-// stop kills the writer, as the tests do instead of waiting out its
-// 30-second hold, and returns once it has been reaped.
-func (w *writerProc) stop() {
-	w.cmd.Process.Kill()
-	<-w.exited
-}
-
-// waitMessage polls the segment at shmKey until its first 20 bytes (the
+// waitMessage waits until the first 20 bytes of the segment at shmKey (the
 // length of the article's message) are all written, that is none is NUL.
-func waitMessage(t *testing.T, exited <-chan struct{}) {
+func waitMessage(t *testing.T, writer *shmtest.Process) {
 	t.Helper()
 	id, err := purego.Shmget(shmKey, 0, 0)
 	if err != nil {
@@ -171,52 +115,19 @@ func waitMessage(t *testing.T, exited <-chan struct{}) {
 		t.Fatal(err)
 	}
 	defer purego.Shmdt(mem)
-	poll(t, exited, "the writer's message in the segment", func() bool {
+	shmtest.WaitFor(t, "the writer's message in the segment", handshakeTimeout, func() bool {
 		return len(mem) >= 20 && !bytes.Contains(mem[:20], []byte{0})
-	})
-}
-
-// poll checks cond every millisecond until it holds; it fails at once if
-// exited is closed first, and after 20 seconds.
-func poll(t *testing.T, exited <-chan struct{}, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(20 * time.Second)
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-exited:
-			t.Fatalf("the process exited before %s", what)
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
-		}
-	}
-}
-
-// waitNattch polls IPC_STAT until the segment at key has want attachments.
-// It fails at once if the process behind exited ends first.
-func waitNattch(t *testing.T, key int, want uint64, exited <-chan struct{}) {
-	t.Helper()
-	poll(t, exited, fmt.Sprintf("segment %#x to have %d attachments", key, want), func() bool {
-		id, err := purego.Shmget(key, 0, 0)
-		if err != nil {
-			return false
-		}
-		var ds sysapi.ShmidDS
-		_, err = purego.Shmctl(id, unix.IPC_STAT, &ds)
-		return err == nil && ds.Nattch == want
-	})
+	}, writer)
 }
 
 // TestWriterReaderMatrix runs every writer with every reader: each run must
 // print what the C reader prints after the C writer.
 func TestWriterReaderMatrix(t *testing.T) {
-	var want testutil.Result
+	var want shmtest.Result
 	t.Run("C-C reference", func(t *testing.T) {
-		testutil.EnterIPCNamespace(t)
-		startWriter(t, programs("writer")[0], false)
-		want = run(t, programs("reader")[0], "/", false)
+		shmtest.Isolate(t)
+		startWriter(t, programs(t, "writer")[0], false)
+		want = run(t, programs(t, "reader")[0], "/", false)
 	})
 	if t.Failed() || t.Skipped() {
 		return
@@ -224,14 +135,14 @@ func TestWriterReaderMatrix(t *testing.T) {
 	if want.Status != 0 || want.Stdout == "" {
 		t.Fatalf("the C reference itself failed: %+v", want)
 	}
-	for _, w := range programs("writer") {
-		for _, r := range programs("reader") {
+	for _, w := range programs(t, "writer") {
+		for _, r := range programs(t, "reader") {
 			t.Run(w.Name+" writer, "+r.Name+" reader", func(t *testing.T) {
-				testutil.EnterIPCNamespace(t)
+				shmtest.Isolate(t)
 				startWriter(t, w, false)
 				got := run(t, r, "/", false)
-				if d := cmp.Diff(want, got); d != "" {
-					t.Errorf("differs from the C writer -> C reader run (-C +%s/%s):\n%s", w.Name, r.Name, d)
+				if d := shmtest.Diff(want, got); d != "" {
+					t.Errorf("differs from the C writer -> C reader run (want: C/C, got: %s/%s):\n%s", w.Name, r.Name, d)
 				}
 			})
 		}
@@ -284,13 +195,15 @@ func observe(t *testing.T, pid int) segState {
 func TestWriterSegment(t *testing.T) {
 	type phases struct{ Running, Killed segState }
 	results := map[string]phases{}
-	for _, w := range programs("writer") {
+	for _, w := range programs(t, "writer") {
 		t.Run(w.Name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			wp := startWriter(t, w, false)
 			var p phases
-			p.Running = observe(t, wp.cmd.Process.Pid)
-			wp.stop()
+			p.Running = observe(t, wp.Pid())
+			// Killed, as the tests do instead of waiting out its 30-second
+			// hold: Kill returns once it has been reaped.
+			wp.Kill()
 			p.Killed = observe(t, 0)
 			p.Killed.CreatorIsW = p.Running.CreatorIsW
 			results[w.Name] = p
@@ -316,7 +229,7 @@ func TestWriterSegment(t *testing.T) {
 func TestReadOnlyAttachMaps(t *testing.T) {
 	for _, sys := range impls.All() {
 		t.Run(sys.Name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			id, err := sys.Shmget(shmKey, 1024, unix.IPC_CREAT|0o600)
 			if err != nil {
 				t.Fatal(err)

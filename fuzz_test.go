@@ -9,7 +9,7 @@ package shmmap_test
 // (purego, and cshim with cgo) chosen by the input.
 //
 // Every input runs on a goroutine of its own, locked to its thread, which
-// unshares CLONE_NEWIPC (as testutil.EnterIPCNamespace does for a test) and
+// unshares CLONE_NEWIPC (as shmtest.Isolate does for a test) and
 // is never unlocked: the thread, and with it the namespace and any segment
 // left in it, ends with the input. At the end of each input everything is
 // released, and the input fails if anything it made is left: a segment in
@@ -38,8 +38,8 @@ import (
 
 	"github.com/shmmap/shmmap"
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/internal/testutil"
 	"github.com/shmmap/shmmap/procmaps"
+	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -130,7 +130,7 @@ func FuzzOps(f *testing.F) {
 	// Skips where namespaces are not permitted. It also moves this
 	// goroutine's thread, which ends with FuzzOps, into a namespace of its
 	// own; the inputs run on other goroutines and unshare for themselves.
-	testutil.EnterIPCNamespace(f)
+	shmtest.Isolate(f)
 	env := &fzEnv{dir: f.TempDir(), prefix: fmt.Sprintf("shmmap-fuzz-%d-", os.Getpid())}
 	for _, impl := range impls.All() {
 		env.systems = append(env.systems, shmmap.Using(impl))

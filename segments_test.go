@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,7 +29,7 @@ const shmLockCmd = 11
 // Segment.Stat of each, for root and for the unprivileged user, who may not
 // Stat most of them but sees them all listed.
 func TestListSegmentsMatchesStat(t *testing.T) {
-	testutil.EnterIPCNamespace(t)
+	shmtest.Isolate(t)
 	before, err := ListSegments()
 	if err != nil {
 		t.Fatal(err)
@@ -77,14 +77,14 @@ func TestListSegmentsMatchesStat(t *testing.T) {
 		t.Fatalf("SHM_LOCK: %v", err)
 	}
 	var nobodyErr error
-	testutil.AsNobody(t, func() {
+	shmtest.DoUnprivileged(t, func() {
 		var seg *Segment
 		if seg, nobodyErr = CreateSegment(0x5555, 8192, 0o604); nobodyErr == nil {
 			segs = append(segs, seg)
 		}
 	})
 	if nobodyErr != nil {
-		t.Fatalf("creating a segment as uid %d: %v", testutil.NobodyUID, nobodyErr)
+		t.Fatalf("creating a segment as uid %d: %v", shmtest.Nobody, nobodyErr)
 	}
 	t.Cleanup(func() { segs[len(segs)-1].Remove() })
 
@@ -119,7 +119,7 @@ func TestListSegmentsMatchesStat(t *testing.T) {
 		{"0x2222 attached and detached", !byKey[0x2222].AttachTime.IsZero() && !byKey[0x2222].DetachTime.IsZero() && byKey[0x2222].Nattch == 0},
 		{"0x3333 gone from its key once removed", !segmentsHaveKey(got, 0x3333)},
 		{"0x4444 locked", byKey[0x4444].Locked},
-		{"0x5555 owned by the unprivileged user", byKey[0x5555].UID == testutil.NobodyUID && byKey[0x5555].CUID == testutil.NobodyUID},
+		{"0x5555 owned by the unprivileged user", byKey[0x5555].UID == shmtest.Nobody && byKey[0x5555].CUID == shmtest.Nobody},
 		{"the changed time is set", !byKey[0x1234].ChangeTime.IsZero() && time.Since(byKey[0x1234].ChangeTime) < time.Hour},
 	}
 	for _, c := range checks {
@@ -141,18 +141,18 @@ func TestListSegmentsMatchesStat(t *testing.T) {
 	// them all, with the same fields.
 	var asNobody []SegmentInfo
 	var listErr, statErr error
-	testutil.AsNobody(t, func() {
+	shmtest.DoUnprivileged(t, func() {
 		asNobody, listErr = ListSegments()
 		_, statErr = segs[0].Stat()
 	})
 	if listErr != nil {
-		t.Fatalf("ListSegments as uid %d: %v", testutil.NobodyUID, listErr)
+		t.Fatalf("ListSegments as uid %d: %v", shmtest.Nobody, listErr)
 	}
 	if !errors.Is(statErr, fs.ErrPermission) {
-		t.Errorf("Stat of root's 0600 segment as uid %d: got %v, want permission denied", testutil.NobodyUID, statErr)
+		t.Errorf("Stat of root's 0600 segment as uid %d: got %v, want permission denied", shmtest.Nobody, statErr)
 	}
 	if d := cmp.Diff(got, asNobody); d != "" {
-		t.Errorf("ListSegments as uid %d differs from root's (-root +nobody):\n%s", testutil.NobodyUID, d)
+		t.Errorf("ListSegments as uid %d differs from root's (-root +nobody):\n%s", shmtest.Nobody, d)
 	}
 }
 

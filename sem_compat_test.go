@@ -1,19 +1,16 @@
 package shmmap_test
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/shmmap/shmmap"
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
 // Keys of the counter tests; every test runs in its own IPC namespace.
@@ -22,40 +19,16 @@ const (
 	counterSemKey shmmap.Key = 0x5e4
 )
 
-var (
-	extraBuilds   sync.Mutex
-	extraBuildErr = map[string]error{}
-)
-
-// built builds a program for these tests once, into bin.
-func built(t *testing.T, name string, build func(out string) error) string {
-	t.Helper()
-	extraBuilds.Lock()
-	defer extraBuilds.Unlock()
-	out := filepath.Join(bin, name)
-	err, done := extraBuildErr[name]
-	if !done {
-		err = build(out)
-		extraBuildErr[name] = err
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+// counterTimeout bounds each wait of the counter tests for a process's
+// step or exit, so a wedged process fails the test instead of hanging it.
+const counterTimeout = 20 * time.Second
 
 // counterPrograms returns the C counter (also as a 32-bit program, where
 // the machine runs one) and the Go counter over each implementation.
 func counterPrograms(t *testing.T) []program {
-	c := built(t, "semcounter-c", func(out string) error { return testutil.BuildC(out, "testdata/semcounter.c") })
-	g := built(t, "semcounter-go", func(out string) error { return testutil.BuildGo(out, "./testdata/semcounter") })
-	progs := []program{{Name: "C", Path: c}}
-	if testutil.C32() == nil {
-		c32 := built(t, "semcounter-c32", func(out string) error {
-			return testutil.BuildCFlags(out, []string{"-m32"}, "testdata/semcounter.c")
-		})
-		progs = append(progs, program{Name: "C-m32", Path: c32})
-	}
+	t.Helper()
+	progs := cPrograms(t, "testdata/semcounter.c")
+	g := shmtest.BuildGo(t, "./testdata/semcounter")
 	for _, sys := range impls.All() {
 		progs = append(progs, program{Name: "Go/" + sys.Name, Path: g, Args: []string{"-impl", sys.Name}})
 	}
@@ -109,32 +82,29 @@ func runCounters(t *testing.T, shm *shmmap.Attachment, sems *shmmap.SemaphoreSet
 	if err := sems.SetValue(1, 1); err != nil {
 		t.Fatal(err)
 	}
-	var cmds []*exec.Cmd
+	var procs []*shmtest.Process
 	for _, p := range counterPrograms(t) {
 		for range k {
 			args := append(append([]string{}, p.Args...), fmt.Sprint(int32(counterSegKey)), fmt.Sprint(int32(counterSemKey)), fmt.Sprint(n), mode)
-			cmd := exec.Command(p.Path, args...)
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			cmds = append(cmds, cmd)
+			proc := shmtest.Start(t, exec.Command(p.Path, args...))
+			procs = append(procs, proc)
 			defer func() {
-				if stderr.Len() > 0 {
-					t.Logf("%s: %s", p.Name, stderr.String())
+				if s := proc.Stderr(); s != "" {
+					t.Logf("%s: %s", p.Name, s)
 				}
 			}()
 		}
 	}
-	poll(t, nil, "every counter at the start gate", func() bool { _, z, _ := sems.Waiters(1); return z == len(cmds) })
+	shmtest.WaitFor(t, "every counter at the start gate", counterTimeout, func() bool {
+		_, z, _ := sems.Waiters(1)
+		return z == len(procs)
+	}, procs...)
 	if err := sems.SetValue(1, 0); err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("%v: %v", cmd.Args, err)
+	for _, proc := range procs {
+		if res := proc.Wait(t, counterTimeout); res.Status != 0 {
+			t.Fatalf("%v: %+v", proc.Cmd.Args, res)
 		}
 	}
 	return readCounter(t, shm)
@@ -144,7 +114,7 @@ func runCounters(t *testing.T, shm *shmmap.Attachment, sems *shmmap.SemaphoreSet
 // one System V semaphore never lose an update; without it they do, which
 // shows the test can fail.
 func TestSemaphoreCounter(t *testing.T) {
-	testutil.EnterIPCNamespace(t)
+	shmtest.Isolate(t)
 	shm, sems := counterSetup(t)
 	const k, n = 2, 5000
 	procs := int64(k * len(counterPrograms(t)))
@@ -173,7 +143,7 @@ func TestSemaphoreUndo(t *testing.T) {
 				continue // across languages (C-m32 is C)
 			}
 			t.Run(holder.Name+" killed, "+waiter.Name+" waits", func(t *testing.T) {
-				testutil.EnterIPCNamespace(t)
+				shmtest.Isolate(t)
 				shm, sems := counterSetup(t)
 				if err := sems.SetValue(1, 0); err != nil { // open the start gate
 					t.Fatal(err)
@@ -181,40 +151,23 @@ func TestSemaphoreUndo(t *testing.T) {
 				args := func(p program, n, mode string) []string {
 					return append(append([]string{}, p.Args...), fmt.Sprint(int32(counterSegKey)), fmt.Sprint(int32(counterSemKey)), n, mode)
 				}
-				h := exec.Command(holder.Path, args(holder, "0", "hold")...)
-				out, err := h.StdoutPipe()
-				if err != nil {
-					t.Fatal(err)
+				h := shmtest.Start(t, exec.Command(holder.Path, args(holder, "0", "hold")...))
+				if line := h.WaitLine(t, "", counterTimeout); line != "locked" {
+					t.Fatalf("holder: %q, want \"locked\"", line)
 				}
-				if err := h.Start(); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { h.Process.Kill(); h.Wait() })
-				if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "locked\n" {
-					t.Fatalf("holder: %q, %v", line, err)
-				}
-				w := exec.Command(waiter.Path, args(waiter, "1", "lock")...)
-				var werr strings.Builder
-				w.Stderr = &werr
-				if err := w.Start(); err != nil {
-					t.Fatal(err)
-				}
-				var waitErr error
-				exited := make(chan struct{})
-				go func() { waitErr = w.Wait(); close(exited) }()
-				t.Cleanup(func() { w.Process.Kill(); <-exited })
-				poll(t, exited, "the waiter to block on the semaphore", func() bool { n, _, _ := sems.Waiters(0); return n == 1 })
+				w := shmtest.Start(t, exec.Command(waiter.Path, args(waiter, "1", "lock")...))
+				shmtest.WaitFor(t, "the waiter to block on the semaphore", counterTimeout, func() bool {
+					n, _, _ := sems.Waiters(0)
+					return n == 1
+				}, w, h)
 				if got := readCounter(t, shm); got != 0 {
 					t.Fatalf("the waiter got past a held lock: counter %d", got)
 				}
-				h.Process.Kill()
-				select {
-				case <-exited:
-					if waitErr != nil {
-						t.Fatalf("waiter: %v: %s", waitErr, werr.String())
-					}
-				case <-time.After(20 * time.Second):
-					t.Fatal("the waiter never got the lock after the holder died")
+				h.Kill()
+				// The waiter must get the lock after the holder died, and
+				// exit: Wait fails the test if it is still waiting.
+				if res := w.Wait(t, counterTimeout); res.Status != 0 {
+					t.Fatalf("waiter: %+v", res)
 				}
 				if got := readCounter(t, shm); got != 1 {
 					t.Errorf("counter = %d, want 1", got)

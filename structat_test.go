@@ -10,15 +10,14 @@ package shmmap_test
 // layout and the Go side must match it; its counts are the expected values.
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,7 +28,7 @@ import (
 	"unsafe"
 
 	"github.com/shmmap/shmmap"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -684,112 +683,36 @@ func fmtStructAtLayout(m map[string]int) string {
 // wedged peer fails the test instead of hanging it.
 const structAtPeerTimeout = 60 * time.Second
 
-// structAtPeer drives testdata/structat/counter.c.
-type structAtPeer struct {
-	in     io.WriteCloser
-	lines  <-chan string // closed when its stdout ends
-	exited <-chan struct{}
-	err    *error // Wait's result, once exited is closed
-}
-
-// startStructAtPeer starts counter with args from the calling goroutine's
-// thread (so in its IPC namespace); it is killed and reaped when the test
-// ends, whatever happens.
-func startStructAtPeer(t *testing.T, path string, args ...string) *structAtPeer {
+// expectStructAtLine returns the peer's next line, which must start with
+// prefix.
+func expectStructAtLine(t *testing.T, peer *shmtest.Process, prefix string) string {
 	t.Helper()
-	cmd := exec.Command(path, args...)
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
+	line := peer.WaitLine(t, "", structAtPeerTimeout)
+	if !strings.HasPrefix(line, prefix) {
+		t.Fatalf("the C peer said %q, want %q...", line, prefix)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", path, err)
-	}
-	lines := make(chan string)
-	stop := make(chan struct{})
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			case <-stop:
-			}
-		}
-		close(lines)
-		waitErr = cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		close(stop)
-		cmd.Process.Kill()
-		<-exited
-	})
-	return &structAtPeer{in: in, lines: lines, exited: exited, err: &waitErr}
-}
-
-// expect returns the peer's next line, which must start with prefix.
-func (p *structAtPeer) expect(t *testing.T, prefix string) string {
-	t.Helper()
-	select {
-	case line, ok := <-p.lines:
-		if !ok {
-			<-p.exited
-			t.Fatalf("the C peer ended (%v) while the test waited for %q", *p.err, prefix)
-		}
-		if !strings.HasPrefix(line, prefix) {
-			t.Fatalf("the C peer said %q, want %q...", line, prefix)
-		}
-		return line
-	case <-time.After(structAtPeerTimeout):
-		t.Fatalf("no %q from the C peer within %v", prefix, structAtPeerTimeout)
-	}
-	return ""
-}
-
-// send writes one command line to the peer.
-func (p *structAtPeer) send(t *testing.T, line string) {
-	t.Helper()
-	if _, err := io.WriteString(p.in, line+"\n"); err != nil {
-		t.Fatalf("write %q to the C peer: %v", line, err)
-	}
+	return line
 }
 
 // buildStructAtPeer builds counter.c with the extra compiler flags (such as
-// -m32) into dir, and checks that it runs by asking for its layout, which
-// it returns. It skips the test when the compiler cannot build it with
-// those flags or the kernel cannot run the result, saying which.
-func buildStructAtPeer(t *testing.T, dir string, flags ...string) (string, map[string]int) {
+// -m32), and checks that it runs by asking for its layout, which it
+// returns. With -m32 it skips the test, saying why, where the compiler
+// cannot build 32-bit programs or the kernel cannot run them.
+func buildStructAtPeer(t *testing.T, flags ...string) (string, map[string]int) {
 	t.Helper()
-	src := filepath.Join(testutil.ModuleRoot(), "testdata", "structat", "counter.c")
-	out := filepath.Join(dir, "counter")
-	// BuildC passes its arguments to the compiler after -o out; flags
-	// there are flags all the same.
-	if err := testutil.BuildC(out, append(flags, src)...); err != nil {
-		if len(flags) > 0 {
-			t.Skipf("the C compiler cannot build with %v here (for -m32: install gcc-multilib and libc6-dev-i386): %v", flags, err)
-		}
-		t.Fatal(err)
+	if slices.Contains(flags, "-m32") {
+		shmtest.Require32(t)
 	}
-	b, err := exec.Command(out, "layout").Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if len(flags) > 0 && !errors.As(err, &ee) {
-			t.Skipf("this kernel does not run the %v binary (no ia32 emulation?): %v", flags, err)
-		}
-		t.Fatalf("%s layout: %v", out, err)
+	bin := shmtest.BuildC(t, "testdata/structat/counter.c", flags...)
+	res := shmtest.Run(t, exec.Command(bin, "layout"))
+	if res.Status != 0 {
+		t.Fatalf("%s layout: %+v", bin, res)
 	}
-	l, err := parseStructAtLayout(strings.TrimSpace(string(b)))
+	l, err := parseStructAtLayout(strings.TrimSpace(res.Stdout))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out, l
+	return bin, l
 }
 
 // TestStructAtCrossProcess has a C process and this one each add 1 to the
@@ -809,8 +732,8 @@ func TestStructAtCrossProcess(t *testing.T) {
 	}
 	for _, pc := range peers {
 		t.Run(pc.name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
-			bin, layout := buildStructAtPeer(t, t.TempDir(), pc.flags...)
+			shmtest.Isolate(t)
+			bin, layout := buildStructAtPeer(t, pc.flags...)
 			checkStructAtLayout(t, layout)
 			structAtCount(t, bin, layout)
 		})
@@ -820,15 +743,15 @@ func TestStructAtCrossProcess(t *testing.T) {
 // structAtBarrier adds 1 to start and waits until it reaches want: the C
 // peer does the same, so both loops begin within a few nanoseconds of each
 // other. It polls with a deadline, and fails at once if the peer exits.
-func structAtBarrier(t *testing.T, peer *structAtPeer, start *atomic.Uint32, want uint32) {
+func structAtBarrier(t *testing.T, peer *shmtest.Process, start *atomic.Uint32, want uint32) {
 	t.Helper()
 	start.Add(1)
 	deadline := time.Now().Add(structAtPeerTimeout)
 	for i := 0; start.Load() < want; i++ {
 		if i%4096 == 0 {
 			select {
-			case <-peer.exited:
-				t.Fatalf("the C peer exited (%v) before reaching the start barrier", *peer.err)
+			case <-peer.Exited():
+				t.Fatalf("the C peer exited (%+v) before reaching the start barrier", peer.Kill())
 			default:
 			}
 			if time.Now().After(deadline) {
@@ -863,21 +786,23 @@ func structAtCount(t *testing.T, bin string, layout map[string]int) {
 		t.Fatal(err)
 	}
 
-	peer := startStructAtPeer(t, bin, strconv.Itoa(seg.ID()))
-	if l, err := parseStructAtLayout(peer.expect(t, "layout ")); err != nil || fmtStructAtLayout(l) != fmtStructAtLayout(layout) {
+	// Started from the test's goroutine, so in its IPC namespace; killed
+	// and reaped when the test ends, whatever happens.
+	peer := shmtest.Start(t, exec.Command(bin, strconv.Itoa(seg.ID())))
+	if l, err := parseStructAtLayout(expectStructAtLine(t, peer, "layout ")); err != nil || fmtStructAtLayout(l) != fmtStructAtLayout(layout) {
 		t.Fatalf("the attached peer reports layout %v (%v), the probe %v", l, err, layout)
 	}
-	peer.expect(t, "ready")
+	expectStructAtLine(t, peer, "ready")
 
 	// Atomic: both loops start together, at the barrier.
-	peer.send(t, fmt.Sprintf("atomic %d 2", n))
+	peer.Send(t, fmt.Sprintf("atomic %d 2", n))
 	structAtBarrier(t, peer, &p.Start, 2)
 	var goLast uint64
 	for range n {
 		goLast = p.Counter.Add(1)
 	}
 	p.Done.Add(1)
-	cLast, err := strconv.ParseUint(strings.TrimPrefix(peer.expect(t, "done "), "done "), 10, 64)
+	cLast, err := strconv.ParseUint(strings.TrimPrefix(expectStructAtLine(t, peer, "done "), "done "), 10, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -900,13 +825,13 @@ func structAtCount(t *testing.T, bin string, layout map[string]int) {
 	t.Logf("atomic: total %d; the loops overlapped: %v (last values: Go %d, C %d)", p.Counter.Load(), min(goLast, cLast) > n, goLast, cLast)
 
 	// The control: plain increments from both sides lose updates.
-	peer.send(t, fmt.Sprintf("plain %d 4", nPlain))
+	peer.Send(t, fmt.Sprintf("plain %d 4", nPlain))
 	structAtBarrier(t, peer, &p.Start, 4)
 	for range nPlain {
 		p.Plain++
 	}
 	p.Done.Add(1)
-	peer.expect(t, "done ")
+	expectStructAtLine(t, peer, "done ")
 	switch plain := atomic.LoadUint64(&p.Plain); {
 	case plain > 2*nPlain:
 		t.Errorf("plain total %d is more than the %d increments made", plain, 2*nPlain)
@@ -919,15 +844,8 @@ func structAtCount(t *testing.T, bin string, layout map[string]int) {
 		t.Errorf("done = %d, want 4", got)
 	}
 
-	if err := peer.in.Close(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-peer.exited:
-		if *peer.err != nil {
-			t.Errorf("the C peer: %v", *peer.err)
-		}
-	case <-time.After(structAtPeerTimeout):
-		t.Fatalf("the C peer did not exit within %v of EOF", structAtPeerTimeout)
+	// End of file on its stdin ends it.
+	if res := peer.Wait(t, structAtPeerTimeout); res.Status != 0 {
+		t.Errorf("the C peer: %+v", res)
 	}
 }

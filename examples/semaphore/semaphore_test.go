@@ -1,58 +1,38 @@
 package semaphore_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shmmap/shmmap"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
-// The programs under test, built once into a directory TestMain removes:
-// c-writer, c-reader (c/writer.c, c/reader.c) and go-writer, go-reader.
-var built struct {
-	once sync.Once
-	dir  string
-	err  error
-}
+// The programs under test, built once per test binary when a test first
+// needs them (shmtest.BuildC, shmtest.BuildGo); Main removes them.
+func TestMain(m *testing.M) { shmtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-	os.Exit(code)
-}
-
+// bin returns the program name, building it the first time: c-writer,
+// c-reader (c/writer.c, c/reader.c), go-writer, go-reader (./writer,
+// ./reader).
 func bin(t *testing.T, name string) string {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "shmmap-semexample-"); built.err != nil {
-			return
-		}
-		here := filepath.Join(testutil.ModuleRoot(), "examples", "semaphore")
-		built.err = errors.Join(
-			testutil.BuildC(filepath.Join(built.dir, "c-writer"), filepath.Join(here, "c", "writer.c")),
-			testutil.BuildC(filepath.Join(built.dir, "c-reader"), filepath.Join(here, "c", "reader.c")),
-			testutil.BuildGo(filepath.Join(built.dir, "go-writer"), "./examples/semaphore/writer"),
-			testutil.BuildGo(filepath.Join(built.dir, "go-reader"), "./examples/semaphore/reader"),
-		)
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
+	lang, prog, _ := strings.Cut(name, "-")
+	switch {
+	case lang == "c" && (prog == "writer" || prog == "reader"):
+		return shmtest.BuildC(t, "c/"+prog+".c")
+	case lang == "go" && (prog == "writer" || prog == "reader"):
+		return shmtest.BuildGo(t, "./"+prog)
 	}
-	return filepath.Join(built.dir, name)
+	t.Fatalf("no program %q", name)
+	return ""
 }
 
 // messages: the article's, non-ASCII text, and one longer than the segment,
@@ -64,6 +44,10 @@ const (
 	full = 0
 )
 
+// exchangeTimeout bounds each wait of an exchange: for the writer's first
+// message, and for each program to exit.
+const exchangeTimeout = 60 * time.Second
+
 // run is one exchange in a fresh IPC namespace: the writer and the reader
 // in the given languages, the writer started first (the test waits, blocked
 // in semop, until it has posted its first message before starting the
@@ -73,43 +57,35 @@ const (
 // and the semaphores are gone.
 func run(t *testing.T, w, r string, writerFirst bool) string {
 	t.Helper()
-	testutil.EnterIPCNamespace(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	writer := exec.CommandContext(ctx, bin(t, w+"-writer"), messages...)
-	reader := exec.CommandContext(ctx, bin(t, r+"-reader"))
-	var wout, werr, rout, rerr bytes.Buffer
-	writer.Stdout, writer.Stderr, reader.Stdout, reader.Stderr = &wout, &werr, &rout, &rerr
-	first, second := reader, writer
-	if writerFirst {
-		first, second = writer, reader
+	shmtest.Isolate(t)
+	// Each is started from the test's goroutine, so in its namespace, and
+	// killed and reaped when the test ends, whatever happens.
+	var writer, reader *shmtest.Process
+	start := func(isWriter bool) {
+		if isWriter {
+			writer = shmtest.Start(t, exec.Command(bin(t, w+"-writer"), messages...))
+		} else {
+			reader = shmtest.Start(t, exec.Command(bin(t, r+"-reader")))
+		}
 	}
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
+	start(writerFirst)
 	if writerFirst {
 		// Block until FULL is at least 1 (take it and give it back in one
 		// atomic semop): the writer has written and posted message 1.
+		ctx, cancel := context.WithTimeout(context.Background(), exchangeTimeout)
+		defer cancel()
 		sems, _, err := shmmap.OpenOrCreateSemaphores(key, 2, 0o600)
 		if err != nil {
-			first.Process.Kill()
-			first.Wait()
 			t.Fatal(err)
 		}
 		if err := sems.Op(ctx, shmmap.SemOp{Num: full, Delta: -1}, shmmap.SemOp{Num: full, Delta: 1}); err != nil {
-			first.Process.Kill()
-			first.Wait()
 			t.Fatalf("waiting for the writer's first message: %v", err)
 		}
 	}
-	if err := second.Start(); err != nil {
-		first.Process.Kill()
-		first.Wait()
-		t.Fatal(err)
-	}
-	errW, errR := writer.Wait(), reader.Wait()
-	if errW != nil || errR != nil || werr.Len() > 0 || rerr.Len() > 0 {
-		t.Fatalf("writer: %v %q; reader: %v %q", errW, werr.String(), errR, rerr.String())
+	start(!writerFirst)
+	wres, rres := writer.Wait(t, exchangeTimeout), reader.Wait(t, exchangeTimeout)
+	if wres.Status != 0 || rres.Status != 0 || wres.Stderr != "" || rres.Stderr != "" {
+		t.Fatalf("writer: status %d, stderr %q; reader: status %d, stderr %q", wres.Status, wres.Stderr, rres.Status, rres.Stderr)
 	}
 	if _, err := shmmap.OpenSegment(key); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the segment is still there (OpenSegment: %v)", err)
@@ -117,7 +93,7 @@ func run(t *testing.T, w, r string, writerFirst bool) string {
 	if _, err := shmmap.OpenSemaphores(key); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the semaphores are still there (OpenSemaphores: %v)", err)
 	}
-	return rout.String()
+	return rres.Stdout
 }
 
 // TestExchange: every writer {C, Go} with every reader {C, Go}, each
@@ -156,20 +132,17 @@ func TestExchange(t *testing.T) {
 // both writers refuse it the same way (status 2, the same message) before
 // creating anything.
 func TestEmptyMessageRefused(t *testing.T) {
-	testutil.EnterIPCNamespace(t)
-	var want *testutil.Result
+	shmtest.Isolate(t)
+	var want *shmtest.Result
 	for _, w := range []string{"c", "go"} {
-		res, err := testutil.Run(exec.Command(bin(t, w+"-writer"), "first", "", "third"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := shmtest.Run(t, exec.Command(bin(t, w+"-writer"), "first", "", "third"))
 		if res.Status != 2 {
 			t.Errorf("%s writer: status %d, want 2 (stderr %q)", w, res.Status, res.Stderr)
 		}
 		if want == nil {
 			want = &res
-		} else if d := cmp.Diff(*want, res); d != "" {
-			t.Errorf("Go writer differs from C (-C +Go):\n%s", d)
+		} else if d := shmtest.Diff(*want, res); d != "" {
+			t.Errorf("Go writer differs from C (want: C, got: Go):\n%s", d)
 		}
 		if _, err := shmmap.OpenSegment(key); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("%s writer created the segment (OpenSegment: %v)", w, err)
