@@ -10,16 +10,16 @@ import (
 
 	"github.com/shmmap/shmmap"
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
 // cReader runs the C reference reader, which prints the segment's first 20
 // bytes up to a NUL, and a newline.
 func cReader(t *testing.T) string {
 	t.Helper()
-	res := runProg(t, runOpts{}, filepath.Join(bin, "c-reader"))
+	res := runProg(t, runOpts{}, cReaderProg(t))
 	if res.Status != 0 || res.Stderr != "" {
-		t.Fatalf("c-reader: %+v", res)
+		t.Fatalf("the C reader: %+v", res)
 	}
 	return res.Stdout
 }
@@ -32,8 +32,8 @@ func cReader(t *testing.T) string {
 func TestCatWriteRoundTrip(t *testing.T) {
 	for _, impl := range impls.All() {
 		t.Run(impl.Name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
-			startWriter(t, writers()[0])
+			shmtest.Isolate(t)
+			startWriter(t, cWriter(t))
 			sh := func(stdin []byte, args ...string) string {
 				t.Helper()
 				res := runShmmap(t, runOpts{stdin: stdin}, append([]string{"-impl", impl.Name}, args...)...)

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shmmap/shmmap"
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
 // segSnapshot is what must not change when a command fails: every
@@ -132,8 +132,8 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
-			startWriter(t, writers()[0])
+			shmtest.Isolate(t)
+			startWriter(t, cWriter(t))
 			seg, err := shmmap.OpenSegment(shmKey)
 			if err != nil {
 				t.Fatal(err)

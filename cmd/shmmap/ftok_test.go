@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
 // ftokC is a C program printing the key glibc's ftok(argv[1], atoi(argv[2]))
@@ -38,10 +38,7 @@ func TestFtokMatchesC(t *testing.T) {
 	if err := os.WriteFile(src, []byte(ftokC), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cFtok := filepath.Join(dir, "ftok")
-	if err := testutil.BuildC(cFtok, src); err != nil {
-		t.Fatal(err)
-	}
+	cFtok := shmtest.BuildC(t, src)
 	file := filepath.Join(dir, "a file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)

@@ -2,17 +2,16 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
 // shapeH is the header the layout tests measure: long, a pointer, double
@@ -57,15 +56,14 @@ type cLayout struct {
 }
 
 // shapeFiles writes shape.h and returns its path, with the C program's
-// measurements for cflags (nil if -m32 programs cannot be built or run
-// here, after logging why).
+// measurements for cflags. With -m32 it skips the test, saying why, where
+// 32-bit C programs cannot be built or run here.
 func shapeFiles(t *testing.T, cflags ...string) (string, *cLayout) {
 	t.Helper()
-	dir, err := testutil.MkdirShared("shmmap-layout-")
-	if err != nil {
-		t.Fatal(err)
+	if slices.Contains(cflags, "-m32") {
+		shmtest.Require32(t)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := shmtest.SharedDir(t)
 	header := filepath.Join(dir, "shape.h")
 	src := filepath.Join(dir, "ref.c")
 	if err := os.WriteFile(header, []byte(shapeH), 0o644); err != nil {
@@ -74,28 +72,12 @@ func shapeFiles(t *testing.T, cflags ...string) (string, *cLayout) {
 	if err := os.WriteFile(src, []byte(shapeRef), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	exe := filepath.Join(dir, "ref")
-	cc, err := testutil.GoEnv("CC")
-	if err != nil || cc == "" {
-		cc = "cc"
-	}
-	f := strings.Fields(cc)
-	args := append(append(append(f[1:], cflags...), "-o", exe), src)
-	if out, err := exec.Command(f[0], args...).CombinedOutput(); err != nil {
-		if len(cflags) > 0 {
-			t.Skipf("cannot build the %v reference here (gcc-multilib?): %v\n%s", cflags, err, out)
-		}
-		t.Fatalf("%s %s: %v\n%s", cc, strings.Join(args, " "), err, out)
-	}
-	out, err := exec.Command(exe).Output()
-	if errors.Is(err, syscall.ENOEXEC) {
-		t.Skipf("this kernel does not run the %v reference: %v", cflags, err)
-	}
-	if err != nil {
-		t.Fatal(err)
+	res := shmtest.Run(t, exec.Command(shmtest.BuildC(t, src, cflags...)))
+	if res.Status != 0 {
+		t.Fatalf("the %v reference: %+v", cflags, res)
 	}
 	ref := &cLayout{members: map[string][2]int64{}}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(res.Stdout), "\n") {
 		w := strings.Fields(line)
 		a, _ := strconv.ParseInt(w[1], 10, 64)
 		switch w[0] {
@@ -270,7 +252,7 @@ func TestLayoutGoPassesCheck(t *testing.T) {
 				t.Fatalf("layout --go:\n%s", src)
 			}
 			mod := t.TempDir()
-			root, err := filepath.Abs(testutil.ModuleRoot())
+			root, err := filepath.Abs("../..") // the module's root, from the package directory
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,9 +274,14 @@ func TestLayoutGoPassesCheck(t *testing.T) {
 			run := exec.Command("go", append([]string{"run", ".", header}, abi.cflags...)...)
 			run.Dir = mod
 			run.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off", "CGO_ENABLED=0")
+			// The native layout is the C compiler's default, the host's:
+			// the check runs as a host program even when this test binary
+			// is a 386 one (GOARCH=386 in the environment).
+			goarch := hostArch(t)
 			if len(abi.cflags) > 0 {
-				run.Env = append(run.Env, "GOARCH=386")
+				goarch = "386"
 			}
+			run.Env = append(run.Env, "GOARCH="+goarch)
 			out, err := run.CombinedOutput()
 			if err != nil {
 				t.Fatalf("go run: %v\n%s\ntypes.go:\n%s", err, out, src)
@@ -304,6 +291,17 @@ func TestLayoutGoPassesCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hostArch is the go tool's GOHOSTARCH, the architecture of the programs
+// the C compiler builds without flags.
+func hostArch(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOHOSTARCH").Output()
+	if err != nil {
+		t.Fatalf("go env GOHOSTARCH: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // TestLayoutErrors: usage errors exit 2 with the synopsis; a missing

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shmmap/shmmap"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -93,14 +93,14 @@ func makeVariety(t *testing.T) variety {
 		t.Fatalf("IPC_SET: %v", err)
 	}
 	var nobodyErr error
-	testutil.AsNobody(t, func() {
+	shmtest.DoUnprivileged(t, func() {
 		var seg *shmmap.Segment
 		if seg, nobodyErr = shmmap.CreateSegment(0x7777, 8192, 0o604); nobodyErr == nil {
 			v.all = append(v.all, seg)
 		}
 	})
 	if nobodyErr != nil {
-		t.Fatalf("create a segment as uid %d: %v", testutil.NobodyUID, nobodyErr)
+		t.Fatalf("create a segment as uid %d: %v", shmtest.Nobody, nobodyErr)
 	}
 	return v
 }
@@ -256,9 +256,9 @@ func TestLsMatchesIpcs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range writers() {
+	for _, w := range writers(t) {
 		t.Run(w.name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			writer := startWriter(t, w)
 			v := makeVariety(t)
 			want := runIpcs(t)
@@ -335,8 +335,8 @@ func TestLsMatchesIpcs(t *testing.T) {
 // key, by id and by ftok, shows what IPC_STAT (Segment.Stat) shows, for the
 // writer's segment and every other kind; the table agrees.
 func TestStatMatchesIPCStat(t *testing.T) {
-	testutil.EnterIPCNamespace(t)
-	w := writers()[0]
+	shmtest.Isolate(t)
+	w := cWriter(t)
 	startWriter(t, w)
 	v := makeVariety(t)
 	file := t.TempDir() + "/ftok file"

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shmmap/shmmap"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
 // mapsJSONOut is maps --json decoded with the documented names.
@@ -43,9 +43,9 @@ type mapsRow struct {
 // implementation) shows its /SYSV00001234 mapping, rw-s, one page, with the
 // segment's shmid, in the table and in the JSON.
 func TestMapsWriter(t *testing.T) {
-	for _, w := range writers() {
+	for _, w := range writers(t) {
 		t.Run(w.name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			writer := startWriter(t, w)
 			seg, err := shmmap.OpenSegment(shmKey)
 			if err != nil {
@@ -100,7 +100,7 @@ func TestMapsWriter(t *testing.T) {
 // and their pathnames intact; private mappings (the test binary, libc) do
 // not.
 func TestMapsKinds(t *testing.T) {
-	testutil.EnterIPCNamespace(t)
+	shmtest.Isolate(t)
 	dir := t.TempDir()
 	spaced := filepath.Join(dir, " a  file with spaces ")
 	if err := os.WriteFile(spaced, make([]byte, 100), 0o600); err != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/shmmap/shmmap"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
 // TestRm: shmmap rm refuses the segment a writer holds, naming the writer,
@@ -16,9 +16,9 @@ import (
 // the kernel destroys it when the writer exits); a segment nobody holds is
 // removed without --force.
 func TestRm(t *testing.T) {
-	for _, w := range writers() {
+	for _, w := range writers(t) {
 		t.Run(w.name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			writer := startWriter(t, w)
 			seg, err := shmmap.OpenSegment(shmKey)
 			if err != nil {
