@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shmmap/shmmap"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
 )
@@ -295,7 +295,7 @@ func TestAPIMemfd(t *testing.T) {
 // unprivileged user may not open root's 0600 object nor unlink it (the
 // sticky bit), and the errors match fs.ErrPermission.
 func TestAPIShmOpenNobody(t *testing.T) {
-	testutil.RequireRoot(t)
+	shmtest.RequireRoot(t)
 	type outcome map[string]string
 	got := each(t, func(t *testing.T, sys sysapi.Impl) outcome {
 		s := shmmap.Using(sys)
@@ -306,7 +306,7 @@ func TestAPIShmOpenNobody(t *testing.T) {
 		}
 		apiCloseAtEnd(t, f)
 		o := outcome{}
-		testutil.AsNobody(t, func() {
+		shmtest.DoUnprivileged(t, func() {
 			_, err := s.ShmOpen(name, os.O_RDONLY, 0)
 			o["open"] = apiErr(err)
 			o["unlink"] = apiErr(s.ShmUnlink(name))

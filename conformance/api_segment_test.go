@@ -24,7 +24,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shmmap/shmmap"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
 )
@@ -895,7 +895,7 @@ func TestAPISegmentStat(t *testing.T) {
 // (shmget with no permission bits asked) but may not stat, attach or
 // remove it; a 0644 segment it may attach read-only only.
 func TestAPISegmentNobody(t *testing.T) {
-	testutil.RequireRoot(t)
+	shmtest.RequireRoot(t)
 	type outcome map[string]string
 	got := each(t, func(t *testing.T, sys sysapi.Impl) outcome {
 		s := shmmap.Using(sys)
@@ -906,7 +906,7 @@ func TestAPISegmentNobody(t *testing.T) {
 			t.Fatal(err)
 		}
 		o := outcome{}
-		testutil.AsNobody(t, func() {
+		shmtest.DoUnprivileged(t, func() {
 			seg, err := s.OpenSegment(apiKey)
 			o["open 0600"] = apiErr(err)
 			if err != nil {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
 )
@@ -105,7 +105,7 @@ func TestShmOpenSemantics(t *testing.T) {
 		o["open symlink"] = errString(err)
 
 		if os.Geteuid() == 0 {
-			testutil.AsNobody(t, func() {
+			shmtest.DoUnprivileged(t, func() {
 				o["nobody unlink root's object"] = errString(sys.ShmUnlink(name))
 				_, err := sys.ShmOpen(name, unix.O_RDWR, 0)
 				o["nobody open root's 0600 object"] = errString(err)

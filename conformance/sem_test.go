@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
 )
@@ -75,7 +75,7 @@ func TestSemaphoreCalls(t *testing.T) {
 		o["times set"] = itoa(boolInt(ds.Otime > 0 && ds.Ctime > 0))
 
 		if os.Geteuid() == 0 {
-			testutil.AsNobody(t, func() {
+			shmtest.DoUnprivileged(t, func() {
 				_, err := sys.Semget(key, 0, 0o400)
 				res("nobody lookup asking read", 0, err)
 				_, err = sys.Semctl(id, 0, sysapi.GETVAL, 0)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
 )
@@ -170,7 +170,7 @@ func TestShmErrors(t *testing.T) {
 		err = sys.Shmdt(nil)
 		o["detach nil"] = errString(err)
 
-		testutil.AsNobody(t, func() {
+		shmtest.DoUnprivileged(t, func() {
 			id0, err := sys.Shmget(key, 0, 0)
 			o["nobody lookup flag 0"] = errString(err)
 			_, err = sys.Shmget(key, 0, 0o400)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
 )
@@ -23,7 +23,7 @@ func each[T any](t *testing.T, scenario func(t *testing.T, sys sysapi.Impl) T) m
 	out := make(map[string]T, len(all))
 	for _, sys := range all {
 		t.Run(sys.Name, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			out[sys.Name] = scenario(t, sys)
 		})
 	}
