@@ -11,13 +11,31 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
+
+// TestMain removes the C programs the tests built.
+func TestMain(m *testing.M) { shmtest.Main(m) }
+
+// requireCC skips the test unless the C compiler Go uses (go env CC) is
+// installed.
+func requireCC(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("go", "env", "CC").Output()
+	cc := strings.Fields(string(out))
+	if err != nil || len(cc) == 0 {
+		t.Skipf("no C compiler to compare with: go env CC: %v", err)
+	}
+	if _, err := exec.LookPath(cc[0]); err != nil {
+		t.Skipf("no C compiler to compare with: %v", err)
+	}
+}
 
 // TestStrerrorAgainstLibc compares Strerror with the running glibc's
 // strerror for 0..300 and values C sees as negative, through a C program,
 // so it runs with CGO_ENABLED=0 too.
 func TestStrerrorAgainstLibc(t *testing.T) {
+	requireCC(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "strerror.c")
 	err := os.WriteFile(src, []byte(`#include <stdio.h>
@@ -31,10 +49,7 @@ int main(int argc, char **argv) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exe := filepath.Join(dir, "strerror")
-	if err := testutil.BuildC(exe, src); err != nil {
-		t.Skipf("no C compiler to compare with: %v", err)
-	}
+	exe := shmtest.BuildC(t, src)
 	var nums []int64
 	for e := int64(0); e <= 300; e++ {
 		nums = append(nums, e)
@@ -44,12 +59,12 @@ int main(int argc, char **argv) {
 	for i, n := range nums {
 		args[i] = strconv.FormatInt(n, 10)
 	}
-	out, err := exec.Command(exe, args...).Output()
-	if err != nil {
-		t.Fatal(err)
+	res := shmtest.Run(t, exec.Command(exe, args...))
+	if res.Status != 0 {
+		t.Fatalf("the C program: %+v", res)
 	}
 	var want, got []string
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	sc := bufio.NewScanner(strings.NewReader(res.Stdout))
 	for i := 0; sc.Scan(); i++ {
 		want = append(want, args[i]+": "+sc.Text())
 		got = append(got, args[i]+": "+Strerror(syscall.Errno(uint32(int32(nums[i])))))
@@ -64,7 +79,7 @@ int main(int argc, char **argv) {
 func TestStrerrorTableCurrent(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "table.go")
 	cmd := exec.Command("go", "run", "./internal/gen/strerror", "-o", out)
-	cmd.Dir = testutil.ModuleRoot()
+	cmd.Dir = ".." // the module's root, from the package directory
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Skipf("cannot run the generator (no C compiler?): %v\n%s", err, b)
 	}
