@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shmmap/shmmap/internal/testutil"
 	"github.com/shmmap/shmmap/posixsem"
+	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -333,7 +333,7 @@ func TestFileFormat(t *testing.T) {
 // semaphore of mode 0600 (sem_unlink reports the sticky /dev/shm's EPERM
 // as EACCES).
 func TestPermissions(t *testing.T) {
-	testutil.RequireRoot(t)
+	shmtest.RequireRoot(t)
 	for _, im := range impls {
 		t.Run(im.name, func(t *testing.T) {
 			name := semName(t)
@@ -343,7 +343,7 @@ func TestPermissions(t *testing.T) {
 			}
 			defer s.Close()
 			var openErr, unlinkErr error
-			testutil.AsNobody(t, func() {
+			shmtest.DoUnprivileged(t, func() {
 				if s, err := im.open(name, 0, 0, 0); err == nil {
 					s.Close()
 				} else {

@@ -7,79 +7,54 @@ package posixsem_test
 // under /proc; never by sleeping.
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/shmmap/shmmap/internal/testutil"
 	"github.com/shmmap/shmmap/posixsem"
+	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
 )
 
 const segKey = 0x5e3a // a System V key, private to each test's IPC namespace
 
-func peerCommand() *exec.Cmd { return exec.Command(filepath.Join(cbin, "sempeer")) }
+// stepTimeout bounds every wait for a peer's or worker's line.
+const stepTimeout = 20 * time.Second
 
 // peer drives testdata/sempeer.c: one command line in, one answer out.
 type peer struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
+	proc *shmtest.Process
 }
 
-// startPeer starts a C peer; extra become its descriptors 3, 4, ...
+// startPeer starts a C peer; extra become its descriptors 3, 4, ... It is
+// killed and reaped when the test ends (closing its stdin ends it; the kill
+// covers a peer blocked in a wait).
 func startPeer(t *testing.T, extra ...*os.File) *peer {
 	t.Helper()
-	cmd := peerCommand()
-	cmd.Stderr = os.Stderr
+	cmd := peerCommand(t)
 	cmd.ExtraFiles = extra
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		in.Close() // EOF ends it; Kill covers a peer blocked in a wait
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return &peer{cmd: cmd, in: in, out: bufio.NewReader(out)}
+	return &peer{shmtest.Start(t, cmd)}
 }
 
-func (p *peer) pid() int { return p.cmd.Process.Pid }
+func (p *peer) pid() int { return p.proc.Pid() }
 
 // send sends a command without waiting for the answer.
 func (p *peer) send(t *testing.T, format string, args ...any) {
 	t.Helper()
-	if _, err := fmt.Fprintf(p.in, format+"\n", args...); err != nil {
-		t.Fatalf("peer: %v", err)
-	}
+	p.proc.Send(t, fmt.Sprintf(format, args...))
 }
 
 // answer reads the next answer line.
 func (p *peer) answer(t *testing.T) string {
 	t.Helper()
-	line, err := p.out.ReadString('\n')
-	if err != nil {
-		t.Fatalf("peer answer: %v", err)
-	}
-	return strings.TrimSuffix(line, "\n")
+	return p.proc.WaitLine(t, "", stepTimeout)
 }
 
 // do sends a command and returns what follows "ok" in the answer, failing
@@ -138,7 +113,7 @@ var setups = []struct {
 // namespace and attaches it.
 func sysvSegment(t *testing.T) []byte {
 	t.Helper()
-	testutil.EnterIPCNamespace(t)
+	shmtest.Isolate(t)
 	id, err := unix.SysvShmGet(segKey, 4096, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -396,7 +371,7 @@ func contend(t *testing.T, s *posixsem.Semaphore, counter *int64, args []string,
 	for i := range 2 * contenders {
 		var cmd *exec.Cmd
 		if i < contenders {
-			cmd = exec.Command(filepath.Join(cbin, "semcount"), args...)
+			cmd = exec.Command(cProgram(t, "semcount"), args...)
 		} else {
 			cmd = exec.Command(os.Args[0])
 			cmd.Env = append(os.Environ(), "POSIXSEM_HELPER=count", "POSIXSEM_HELPER_ARGS="+strings.Join(args, " "))
@@ -421,56 +396,34 @@ func contend(t *testing.T, s *posixsem.Semaphore, counter *int64, args []string,
 	}
 	for _, w := range workers {
 		w.expect(t, "done")
-		if err := w.cmd.Wait(); err != nil {
-			t.Errorf("%s: %v", w.cmd.Path, err)
+		if res := w.proc.Wait(t, stepTimeout); res.Status != 0 {
+			t.Errorf("%s: exit status %d\n%s", w.proc.Cmd.Path, res.Status, res.Stderr)
 		}
 	}
 	return *counter
 }
 
 // worker is a contention process: "ready", then the start line, "done".
+// It is killed and reaped when the test ends, if it has not exited.
 type worker struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
+	proc *shmtest.Process
 }
 
 func startWorker(t *testing.T, cmd *exec.Cmd) *worker {
 	t.Helper()
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		in.Close()
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return &worker{cmd, in, bufio.NewReader(out)}
+	return &worker{shmtest.Start(t, cmd)}
 }
 
 func (w *worker) send(t *testing.T, line string) {
 	t.Helper()
-	if _, err := fmt.Fprintln(w.in, line); err != nil {
-		t.Fatal(err)
-	}
+	w.proc.Send(t, line)
 }
 
+// expect fails the test unless the worker's next line is want.
 func (w *worker) expect(t *testing.T, want string) {
 	t.Helper()
-	line, err := w.out.ReadString('\n')
-	if err != nil || strings.TrimSuffix(line, "\n") != want {
-		t.Fatalf("%s: read %q, %v; want %q", w.cmd.Path, line, err, want)
+	if line := w.proc.WaitLine(t, "", stepTimeout); line != want {
+		t.Fatalf("%s: read %q; want %q", w.proc.Cmd.Path, line, want)
 	}
 }
 
@@ -614,14 +567,14 @@ func TestForeignFiles(t *testing.T) {
 		}
 		p := startPeer(t)
 		p.do(t, "open %s", name) // glibc maps the empty file
+		answered := p.proc.Stdout()
 		p.send(t, "post")
-		if line, err := p.out.ReadString('\n'); err != io.EOF {
-			t.Fatalf("C sem_post on an empty file answered %q, %v", line, err)
+		res := p.proc.Wait(t, stepTimeout)
+		if more := strings.TrimPrefix(res.Stdout, answered); more != "" {
+			t.Fatalf("C sem_post on an empty file answered %q", more)
 		}
-		err := p.cmd.Wait()
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || testutil.ExitStatus(ee.Sys().(syscall.WaitStatus)) != 128+int(syscall.SIGBUS) {
-			t.Fatalf("C peer: %v, want killed by SIGBUS", err)
+		if res.Status != 128+int(syscall.SIGBUS) {
+			t.Fatalf("C peer: exit status %d, want killed by SIGBUS (%d)\n%s", res.Status, 128+int(syscall.SIGBUS), res.Stderr)
 		}
 	})
 }

@@ -5,88 +5,98 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 
-	"github.com/shmmap/shmmap/internal/testutil"
 	"github.com/shmmap/shmmap/posixsem"
+	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
-)
-
-// cbin holds the C programs TestMain built from testdata; cSemSize is
-// their sizeof(sem_t).
-var (
-	cbin     string
-	cSemSize int
 )
 
 func TestMain(m *testing.M) {
 	if mode := os.Getenv("POSIXSEM_HELPER"); mode != "" {
 		os.Exit(helper(mode, strings.Fields(os.Getenv("POSIXSEM_HELPER_ARGS"))))
 	}
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "posixsem-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	// A 386 test binary shares semaphores with 32-bit C (-m32) where the
-	// machine builds and runs it; requireC skips the C tests otherwise.
-	cflags, _ := testutil.NativeCFlags()
-	for _, prog := range []string{"sempeer", "semcount"} {
-		if err := testutil.BuildCFlags(filepath.Join(dir, prog), cflags, filepath.Join("testdata", prog+".c")); err != nil {
-			fmt.Fprintln(os.Stderr, "building the C test programs:", err)
-			return 1
-		}
-	}
-	cbin = dir
-	if cSemSize, err = cSizeofSem(); err != nil {
-		fmt.Fprintln(os.Stderr, "asking sempeer for sizeof(sem_t):", err)
-		return 1
-	}
 	code := m.Run()
+	shmtest.RemoveBuilds()
 	// Every test removes its names; nothing of ours may be left behind.
 	left, _ := filepath.Glob(fmt.Sprintf("/dev/shm/sem.posixsem-%d-*", os.Getpid()))
 	if len(left) > 0 {
 		fmt.Fprintln(os.Stderr, "semaphores left behind:", left)
 		code = 1
 	}
-	return code
+	os.Exit(code)
 }
 
-func cSizeofSem() (int, error) {
-	cmd := peerCommand()
-	cmd.Stdin = strings.NewReader("size\n")
-	out, err := cmd.Output()
-	if err != nil {
-		return 0, err
+// cProgram returns the C program built from testdata/NAME.c (once per test
+// binary) for this test binary's ABI: a 386 test binary shares semaphores
+// with 32-bit C (-m32) where the machine builds and runs it, and with
+// 64-bit C otherwise (requireC then skips the tests that share one).
+func cProgram(t *testing.T, name string) string {
+	t.Helper()
+	var cflags []string
+	if runtime.GOARCH == "386" {
+		if ok, _ := shmtest.CanRun32(); ok {
+			cflags = []string{"-m32"}
+		}
 	}
-	var n int
-	if _, err := fmt.Sscanf(string(out), "ok %d", &n); err != nil {
-		return 0, fmt.Errorf("%q: %v", out, err)
-	}
-	return n, nil
+	return shmtest.BuildC(t, filepath.Join("testdata", name+".c"), cflags...)
 }
 
-// requireC skips a test that shares a semaphore with the C programs when
-// their sem_t is not this binary's (a 32-bit test binary with 64-bit C).
+// cSemSize is the C programs' sizeof(sem_t), asked of sempeer by the first
+// requireC; cSemSizeMu guards setting it.
+var (
+	cSemSize   int
+	cSemSizeMu sync.Mutex
+)
+
+// requireC builds the C programs and skips a test that shares a semaphore
+// with them when their sem_t is not this binary's (a 32-bit test binary
+// with 64-bit C). cSemSize is set once it returns.
 func requireC(t *testing.T) {
 	t.Helper()
-	if cSemSize != posixsem.Size {
-		t.Skipf("the C programs' sem_t is %d bytes and this binary's %d: 32-bit and 64-bit processes cannot share a semaphore, and there is no 32-bit C peer: %v", cSemSize, posixsem.Size, testutil.C32())
+	if size := cSemSizeOnce(t); size != posixsem.Size {
+		_, reason := shmtest.CanRun32()
+		t.Skipf("the C programs' sem_t is %d bytes and this binary's %d: 32-bit and 64-bit processes cannot share a semaphore, and there is no 32-bit C peer: %s", size, posixsem.Size, reason)
 	}
 }
+
+// cSemSizeOnce sets cSemSize, asking sempeer the first time, and returns
+// it.
+func cSemSizeOnce(t *testing.T) int {
+	t.Helper()
+	cSemSizeMu.Lock()
+	defer cSemSizeMu.Unlock()
+	if cSemSize == 0 {
+		cSemSize = cSizeofSem(t)
+	}
+	return cSemSize
+}
+
+// cSizeofSem asks sempeer for sizeof(sem_t).
+func cSizeofSem(t *testing.T) int {
+	t.Helper()
+	cmd := peerCommand(t)
+	cmd.Stdin = strings.NewReader("size\n")
+	res := shmtest.Run(t, cmd)
+	var n int
+	if _, err := fmt.Sscanf(res.Stdout, "ok %d", &n); err != nil || res.Status != 0 {
+		t.Fatalf("asking sempeer for sizeof(sem_t): %v: %+v", err, res)
+	}
+	return n
+}
+
+// peerCommand is a command running testdata/sempeer.c.
+func peerCommand(t *testing.T) *exec.Cmd { return exec.Command(cProgram(t, "sempeer")) }
 
 var nameSeq atomic.Int64
 
@@ -131,7 +141,8 @@ func errnoOf(err error) syscall.Errno {
 // waitAsleep returns once count threads of process pid (0: this process)
 // sleep in futex(2) on addr, as /proc/PID/task/TID/syscall shows: the
 // handshake that a waiter really blocked before the test posts. It polls
-// (there is nothing to be notified by) and fails after 20 seconds.
+// with shmtest.WaitFor (there is nothing to be notified by) and fails after
+// 20 seconds, saying how many it saw last.
 func waitAsleep(t *testing.T, pid int, addr string, count int) {
 	t.Helper()
 	proc := "/proc/self"
@@ -139,23 +150,23 @@ func waitAsleep(t *testing.T, pid int, addr string, count int) {
 		proc = "/proc/" + strconv.Itoa(pid)
 	}
 	prefix := fmt.Sprintf("%d %s ", unix.SYS_FUTEX, addr)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		n := 0
+	n, done := 0, false
+	defer func() {
+		if !done { // WaitFor failed the test
+			t.Logf("last seen: %d of %d threads of %s asleep on the futex at %s", n, count, proc, addr)
+		}
+	}()
+	shmtest.WaitFor(t, fmt.Sprintf("%d threads of %s asleep on the futex at %s", count, proc, addr), 20*time.Second, func() bool {
+		n = 0
 		tasks, _ := filepath.Glob(proc + "/task/*/syscall")
 		for _, f := range tasks {
 			if b, err := os.ReadFile(f); err == nil && strings.HasPrefix(string(b), prefix) {
 				n++
 			}
 		}
-		if n >= count {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d threads of %s asleep on the futex at %s", n, count, proc, addr)
-		}
-		runtime.Gosched()
-	}
+		return n >= count
+	})
+	done = true
 }
 
 // hexAddr formats an address as the kernel and C's %p do.
