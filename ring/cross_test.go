@@ -10,100 +10,50 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/shmmap/shmmap"
-	"github.com/shmmap/shmmap/internal/testutil"
 	"github.com/shmmap/shmmap/ring"
 	"github.com/shmmap/shmmap/ring/internal/ringmsg"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
-// The cross-process tests run these programs, built once on first use into
-// a directory TestMain removes:
+// The cross-process tests run these programs, built with shmtest on first
+// use (once per test binary; TestMain removes them):
 //
-//	c-producer, c-consumer  cring/testdata/producer.c, consumer.c (ring.h)
-//	go-ringtest             ring/internal/ringtest, the same two in Go
-//	                        (built without -race: it is a separate program)
-//	c-writer, c-reader      cring/examples
-//	c32-producer, c32-consumer  the C two as 32-bit programs (-m32), where
-//	                        the machine builds and runs them ("C-m32")
-//	go-writer, go-reader    ring/examples
-var built struct {
-	once sync.Once
-	dir  string
-	err  error
-}
+//	C       cring/testdata/producer.c, consumer.c (ring.h)
+//	C-m32   the same two as 32-bit programs (-m32), where the machine
+//	        builds and runs them (shmtest.CanRun32)
+//	Go      ring/internal/ringtest, the same two in Go (built without
+//	        -race: it is a separate program)
+//	and the article's writer and reader on the ring: cring/examples (C)
+//	and ring/examples (Go).
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-	os.Exit(code)
-}
-
-func bin(t testing.TB, name string) string {
-	t.Helper()
-	built.once.Do(func() {
-		built.dir, built.err = testutil.MkdirShared("shmmap-ring-")
-		if built.err != nil {
-			return
-		}
-		root := testutil.ModuleRoot()
-		cring := filepath.Join(root, "cring")
-		builds := []func() error{
-			func() error {
-				return testutil.BuildC(filepath.Join(built.dir, "c-producer"), filepath.Join(cring, "testdata", "producer.c"))
-			},
-			func() error {
-				return testutil.BuildC(filepath.Join(built.dir, "c-consumer"), filepath.Join(cring, "testdata", "consumer.c"))
-			},
-			func() error {
-				return testutil.BuildC(filepath.Join(built.dir, "c-writer"), filepath.Join(cring, "examples", "writer.c"))
-			},
-			func() error {
-				return testutil.BuildC(filepath.Join(built.dir, "c-reader"), filepath.Join(cring, "examples", "reader.c"))
-			},
-			func() error {
-				return testutil.BuildGo(filepath.Join(built.dir, "go-ringtest"), "./ring/internal/ringtest")
-			},
-			func() error { return testutil.BuildGo(filepath.Join(built.dir, "go-writer"), "./ring/examples/writer") },
-			func() error { return testutil.BuildGo(filepath.Join(built.dir, "go-reader"), "./ring/examples/reader") },
-		}
-		if testutil.C32() == nil {
-			for _, role := range []string{"producer", "consumer"} {
-				builds = append(builds, func() error {
-					return testutil.BuildCFlags(filepath.Join(built.dir, "c32-"+role), []string{"-m32"}, filepath.Join(cring, "testdata", role+".c"))
-				})
-			}
-		}
-		errs := make([]error, len(builds))
-		var wg sync.WaitGroup
-		for i, b := range builds {
-			wg.Go(func() { errs[i] = b() })
-		}
-		wg.Wait()
-		built.err = errors.Join(errs...)
-	})
-	if built.err != nil {
-		t.Fatalf("building the test programs: %v", built.err)
-	}
-	return filepath.Join(built.dir, name)
-}
+func TestMain(m *testing.M) { shmtest.Main(m) }
 
 // side names the program for one end of a ring: "C", "C-m32" or "Go" and
 // the role.
-func side(t testing.TB, lang, role string, args ...string) (string, []string) {
+func side(t *testing.T, lang, role string, args ...string) (string, []string) {
+	t.Helper()
 	switch lang {
 	case "C":
-		return bin(t, "c-"+role), args
+		return shmtest.BuildC(t, filepath.Join("..", "cring", "testdata", role+".c")), args
 	case "C-m32":
-		return bin(t, "c32-"+role), args
+		return shmtest.BuildC(t, filepath.Join("..", "cring", "testdata", role+".c"), "-m32"), args
 	}
-	return bin(t, "go-ringtest"), append([]string{"-role", role}, args...)
+	return shmtest.BuildGo(t, "./internal/ringtest"), append([]string{"-role", role}, args...)
+}
+
+// example is the article's writer or reader on the ring in lang ("c" or
+// "go").
+func example(t *testing.T, lang, role string) string {
+	t.Helper()
+	if lang == "c" {
+		return shmtest.BuildC(t, filepath.Join("..", "cring", "examples", role+".c"))
+	}
+	return shmtest.BuildGo(t, "./examples/"+role)
 }
 
 // medium is shared memory for a ring, mapped in this process, and the flags
@@ -120,18 +70,21 @@ const ringKey = 0x52494e47 // "RING"
 type pair struct{ prod, cons string }
 
 // m32Pairs are the pairs with a 32-bit C end, against 64-bit C and this
-// binary's Go (386 in a 386 test run): none where the machine cannot build
-// or run 32-bit C, as C32 says.
-func m32Pairs() []pair {
-	if testutil.C32() != nil {
+// binary's Go (386 in a 386 test run): none, saying why in the log, where
+// the machine cannot build or run 32-bit C.
+func m32Pairs(t *testing.T) []pair {
+	if ok, reason := shmtest.CanRun32(); !ok {
+		t.Logf("no C-m32 pairs: %s", reason)
 		return nil
 	}
 	return []pair{{"Go", "C-m32"}, {"C-m32", "Go"}, {"C-m32", "C"}, {"C", "C-m32"}}
 }
 
-// m32Lang is C-m32 where the machine runs 32-bit C, and nothing elsewhere.
-func m32Lang() []string {
-	if testutil.C32() != nil {
+// m32Lang is C-m32 where the machine runs 32-bit C, and nothing (saying
+// why in the log) elsewhere.
+func m32Lang(t *testing.T) []string {
+	if ok, reason := shmtest.CanRun32(); !ok {
+		t.Logf("no C-m32 runs: %s", reason)
 		return nil
 	}
 	return []string{"C-m32"}
@@ -188,25 +141,83 @@ func newMedium(t *testing.T, kind string, size int) medium {
 	return medium{}
 }
 
-// proc is a running test program: its stdout lines arrive on a channel, its
-// stdin stays open until the test closes it (the stall modes wait on it).
+// proc is a running test program (a shmtest.Process): its stdout is read
+// line by line, its stdin stays open until the test closes it (the stall
+// modes wait on it), and every wait ends at the guard's deadline, so a
+// hang fails the test instead of wedging it. shmtest kills and reaps it
+// when the test ends.
 type proc struct {
+	*shmtest.Process
+	t    *testing.T
+	ctx  context.Context
+	name string
+	read int // the stdout lines expect has returned
+}
+
+// start runs path with args, until the guard ctx's deadline.
+func start(t *testing.T, ctx context.Context, name, path string, args ...string) *proc {
+	t.Helper()
+	return &proc{Process: shmtest.Start(t, exec.Command(path, args...)), t: t, ctx: ctx, name: name}
+}
+
+// expect returns the next line, failing unless it starts with prefix.
+func (p *proc) expect(prefix string) string {
+	p.t.Helper()
+	line := p.WaitLine(p.t, "", untilGuard(p.ctx))
+	p.read++
+	if !strings.HasPrefix(line, prefix) {
+		p.t.Fatalf("%s: %q, want %q...", p.name, line, prefix)
+	}
+	return line
+}
+
+// wait closes stdin, waits for the exit and returns the remaining output
+// lines and the exit status (128+N if killed by signal N).
+func (p *proc) wait() ([]string, int) {
+	p.t.Helper()
+	res := p.Wait(p.t, untilGuard(p.ctx))
+	var lines []string
+	if res.Stdout != "" {
+		lines = strings.Split(strings.TrimSuffix(res.Stdout, "\n"), "\n")
+	}
+	return lines[min(p.read, len(lines)):], res.Status
+}
+
+// finish waits for a clean exit and returns the "count ..." line.
+func (p *proc) finish() string {
+	p.t.Helper()
+	rest, status := p.wait()
+	if status != 0 || len(rest) == 0 || !strings.HasPrefix(rest[0], "count ") {
+		p.t.Fatalf("%s: exit %d, output %q, stderr %q", p.name, status, rest, p.Stderr())
+	}
+	return rest[0]
+}
+
+// victim is a test program the test SIGKILLs, and which then stays a
+// zombie — dead, not yet reaped — until the test waits for it: the state in
+// which its peer must already see it dead (the ring's peer check polls a
+// pidfd, where kill(pid, 0) would still find a zombie alive). shmtest.Start
+// reaps its processes as soon as they exit, which would hide that case, so
+// victims are started here; a candidate for shmtest: a Start option that
+// leaves reaping to Wait. Its stdout lines arrive on a channel; its stdin
+// stays open (the stall modes wait on it); the guard ctx kills it if it
+// hangs.
+type victim struct {
 	t      *testing.T
 	ctx    context.Context
 	name   string
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	lines  chan string
-	stderr strings.Builder
+	stderr strings.Builder // read once the process has been waited for
 	waited bool
-	status int
 }
 
-// start runs path with args; ctx bounds its life (it is killed when ctx is
-// done), so a hang fails the test instead of wedging it.
-func start(t *testing.T, ctx context.Context, name, path string, args ...string) *proc {
+// startVictim runs path with args; ctx bounds its life (it is killed when
+// ctx is done).
+func startVictim(t *testing.T, ctx context.Context, name, path string, args ...string) *victim {
 	t.Helper()
-	p := &proc{t: t, ctx: ctx, name: name, cmd: exec.CommandContext(ctx, path, args...), lines: make(chan string, 64)}
+	p := &victim{t: t, ctx: ctx, name: name, cmd: exec.CommandContext(ctx, path, args...), lines: make(chan string, 64)}
 	p.cmd.Stderr = &p.stderr
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
@@ -237,12 +248,13 @@ func start(t *testing.T, ctx context.Context, name, path string, args ...string)
 }
 
 // expect returns the next line, failing unless it starts with prefix.
-func (p *proc) expect(prefix string) string {
+func (p *victim) expect(prefix string) string {
 	p.t.Helper()
 	select {
 	case line, ok := <-p.lines:
 		if !ok {
-			p.t.Fatalf("%s: exited before %q (stderr %q)", p.name, prefix, p.stderr.String())
+			rest, status := p.wait()
+			p.t.Fatalf("%s: exited with status %d before %q (output %q, stderr %q)", p.name, status, prefix, rest, p.stderr.String())
 		}
 		if !strings.HasPrefix(line, prefix) {
 			p.t.Fatalf("%s: %q, want %q...", p.name, line, prefix)
@@ -254,9 +266,13 @@ func (p *proc) expect(prefix string) string {
 	return ""
 }
 
-// wait waits for the exit and returns the remaining output lines and the
+// kill sends SIGKILL and leaves the process unreaped (a zombie) until
+// wait.
+func (p *victim) kill() { p.cmd.Process.Kill() }
+
+// wait reaps the process and returns the remaining output lines and the
 // exit status (128+N if killed by signal N).
-func (p *proc) wait() ([]string, int) {
+func (p *victim) wait() ([]string, int) {
 	p.t.Helper()
 	var rest []string
 	for line := range p.lines {
@@ -268,22 +284,10 @@ func (p *proc) wait() ([]string, int) {
 		p.t.Fatalf("%s: killed by the guard timeout: hung (output %q)", p.name, rest)
 	}
 	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		p.status = testutil.ExitStatus(ee.ProcessState.Sys().(syscall.WaitStatus))
-	} else if err != nil {
+	if err != nil && !errors.As(err, &ee) {
 		p.t.Fatalf("%s: %v", p.name, err)
 	}
-	return rest, p.status
-}
-
-// finish waits for a clean exit and returns the "count ..." line.
-func (p *proc) finish() string {
-	p.t.Helper()
-	rest, status := p.wait()
-	if status != 0 || len(rest) == 0 || !strings.HasPrefix(rest[0], "count ") {
-		p.t.Fatalf("%s: exit %d, output %q, stderr %q", p.name, status, rest, p.stderr.String())
-	}
-	return rest[0]
+	return rest, shmtest.ExitStatus(p.cmd.ProcessState)
 }
 
 // totals is the "count N sum S" part of a result line.
@@ -295,10 +299,23 @@ func totals(line string) string {
 	return strings.Join(f[:4], " ")
 }
 
+// guard bounds a test's run: the processes' waits and this process's
+// ring calls end at its deadline.
 func guard(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// untilGuard is the time left before ctx's deadline, at least a
+// millisecond (shmtest takes zero or less as its default timeout, which
+// is also what a ctx without a deadline gets).
+func untilGuard(ctx context.Context) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	return max(time.Until(dl), time.Millisecond)
 }
 
 const streamCapacity = 1 << 16
@@ -312,14 +329,14 @@ const streamCapacity = 1 << 16
 // the other made. The end-to-end check: both sides' message count and
 // checksum total agree, and equal N.
 func TestStream(t *testing.T) {
-	pairs := append([]pair{{"Go", "C"}, {"C", "Go"}, {"Go", "Go"}, {"C", "C"}}, m32Pairs()...)
+	pairs := append([]pair{{"Go", "C"}, {"C", "Go"}, {"Go", "Go"}, {"C", "C"}}, m32Pairs(t)...)
 	for _, kind := range []string{"sysv", "file", "posix"} {
 		for _, pair := range pairs {
 			t.Run(fmt.Sprintf("%s/%s-to-%s", kind, pair.prod, pair.cons), func(t *testing.T) {
 				n := 200000
 				if kind == "sysv" {
 					n = 1000000
-					testutil.EnterIPCNamespace(t)
+					shmtest.Isolate(t)
 				}
 				med := newMedium(t, kind, ring.Size(streamCapacity))
 				common := append([]string{"-n", fmt.Sprint(n), "-s", "7"}, med.args...)
@@ -364,7 +381,7 @@ func TestStreamInTest(t *testing.T) {
 	const seed, max = 9, 8192
 	for _, dir := range []string{"C-to-test", "test-to-C"} {
 		t.Run(dir, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			med := newMedium(t, "sysv", ring.Size(streamCapacity))
 			r, err := ring.Init(med.mem)
 			if err != nil {
@@ -380,7 +397,8 @@ func TestStreamInTest(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				prod := start(t, ctx, "C producer", bin(t, "c-producer"), args...)
+				pp, _ := side(t, "C", "producer")
+				prod := start(t, ctx, "C producer", pp, args...)
 				prod.expect("ready")
 				if err := readAll(ctx, c, seed, max, &tot, 0); err != io.EOF {
 					t.Fatalf("after %d messages: %v", tot.Count, err)
@@ -392,7 +410,8 @@ func TestStreamInTest(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cons := start(t, ctx, "C consumer", bin(t, "c-consumer"), args...)
+				cp, _ := side(t, "C", "consumer")
+				cons := start(t, ctx, "C consumer", cp, args...)
 				cons.expect("ready")
 				for i := range n {
 					typ, size, x := ringmsg.Spec(seed, i, max)
@@ -426,7 +445,7 @@ func TestProducerKilledMidWrite(t *testing.T) {
 	for _, prodLang := range []string{"C", "Go"} {
 		for _, consLang := range []string{"C", "Go", "test"} {
 			t.Run(prodLang+"-to-"+consLang, func(t *testing.T) {
-				testutil.EnterIPCNamespace(t)
+				shmtest.Isolate(t)
 				med := newMedium(t, "sysv", ring.Size(streamCapacity))
 				r, err := ring.Init(med.mem)
 				if err != nil {
@@ -447,7 +466,7 @@ func TestProducerKilledMidWrite(t *testing.T) {
 					cons.expect("ready")
 				}
 				pp, pa := side(t, prodLang, "producer", append(args, "-S", fmt.Sprint(k))...)
-				prod := start(t, ctx, prodLang+" producer", pp, pa...)
+				prod := startVictim(t, ctx, prodLang+" producer", pp, pa...)
 				prod.expect("ready")
 				if consLang == "test" {
 					// Read while the producer fills the ring; it stalls after k.
@@ -456,7 +475,7 @@ func TestProducerKilledMidWrite(t *testing.T) {
 						t.Fatal(err)
 					}
 					prod.expect("stalled")
-					prod.cmd.Process.Kill()
+					prod.kill()
 					err := readAll(ctx, c, 5, 8192, &tot, 0)
 					if !errors.Is(err, ring.ErrPeerDead) || tot.String() != want {
 						t.Fatalf("got %v then %v; want %s then ErrPeerDead", tot, err, want)
@@ -464,7 +483,7 @@ func TestProducerKilledMidWrite(t *testing.T) {
 					t.Logf("%v, then: %v", tot, err)
 				} else {
 					prod.expect("stalled")
-					prod.cmd.Process.Kill()
+					prod.kill()
 					rest, status := cons.wait()
 					if status != 3 || len(rest) != 2 || totals(rest[0]) != want || !strings.Contains(rest[1], "died") {
 						t.Fatalf("consumer: exit %d, %q; want exit 3 after %q and a peer-death error", status, rest, want)
@@ -502,13 +521,13 @@ func readAll(ctx context.Context, c *ring.Consumer, seed uint64, max int, tot *r
 // or asleep on a full ring. This test, the consumer, receives only whole,
 // valid messages and then ErrPeerDead.
 func TestProducerKilledStreaming(t *testing.T) {
-	for _, lang := range append([]string{"C", "Go"}, m32Lang()...) {
+	for _, lang := range append([]string{"C", "Go"}, m32Lang(t)...) {
 		t.Run(lang, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			med := newMedium(t, "sysv", ring.Size(4096))
 			ctx := guard(t, 30*time.Second)
 			pp, pa := side(t, lang, "producer", append([]string{"-i", "-n", "0", "-s", "3", "-m", "1000"}, med.args...)...)
-			prod := start(t, ctx, lang+" producer", pp, pa...)
+			prod := startVictim(t, ctx, lang+" producer", pp, pa...)
 			prod.expect("ready")
 			r, err := ring.Attach(med.mem)
 			if err != nil {
@@ -523,7 +542,7 @@ func TestProducerKilledStreaming(t *testing.T) {
 			if err := readAll(ctx, c, 3, 1000, &tot, 20000); err != nil {
 				t.Fatal(err)
 			}
-			prod.cmd.Process.Kill()
+			prod.kill()
 			err = readAll(ctx, c, 3, 1000, &tot, 0)
 			if !errors.Is(err, ring.ErrPeerDead) {
 				t.Fatalf("after %v: %v, want ErrPeerDead", tot, err)
@@ -541,10 +560,10 @@ func TestProducerKilledStreaming(t *testing.T) {
 // SIGKILLs it. The producer — this test, or a C or Go program — keeps
 // writing until the ring is full and then gets ErrPeerDead (exit status 3).
 func TestConsumerKilled(t *testing.T) {
-	for _, consLang := range append([]string{"C", "Go"}, m32Lang()...) {
+	for _, consLang := range append([]string{"C", "Go"}, m32Lang(t)...) {
 		for _, prodLang := range []string{"C", "Go", "test"} {
 			t.Run(prodLang+"-to-"+consLang, func(t *testing.T) {
-				testutil.EnterIPCNamespace(t)
+				shmtest.Isolate(t)
 				med := newMedium(t, "sysv", ring.Size(4096))
 				r, err := ring.Init(med.mem)
 				if err != nil {
@@ -553,7 +572,7 @@ func TestConsumerKilled(t *testing.T) {
 				ctx := guard(t, 30*time.Second)
 				args := append([]string{"-n", "0", "-s", "4", "-m", "1000", "-p", "20"}, med.args...)
 				cp, ca := side(t, consLang, "consumer", append(args, "-S", "2000")...)
-				cons := start(t, ctx, consLang+" consumer", cp, ca...)
+				cons := startVictim(t, ctx, consLang+" consumer", cp, ca...)
 				cons.expect("ready")
 				if prodLang == "test" {
 					p, err := r.Producer()
@@ -567,7 +586,7 @@ func TestConsumerKilled(t *testing.T) {
 					go func() {
 						line := <-cons.lines
 						if line == "stalled" {
-							cons.cmd.Process.Kill()
+							cons.kill()
 						}
 						stalled <- line
 					}()
@@ -593,7 +612,7 @@ func TestConsumerKilled(t *testing.T) {
 					prod := start(t, ctx, prodLang+" producer", pp, pa...)
 					prod.expect("ready")
 					cons.expect("stalled")
-					cons.cmd.Process.Kill()
+					cons.kill()
 					rest, status := prod.wait()
 					if status != 3 || len(rest) == 0 || !strings.Contains(rest[len(rest)-1], "died") {
 						t.Fatalf("producer: exit %d, %q; want exit 3 and a peer-death error", status, rest)
@@ -613,9 +632,9 @@ func TestConsumerKilled(t *testing.T) {
 // guard kills the run and fails the test. Every pair of languages.
 func TestLostWakeupStressCrossProcess(t *testing.T) {
 	const n = 50000
-	for _, pair := range append([]pair{{"C", "C"}, {"Go", "Go"}, {"Go", "C"}, {"C", "Go"}}, m32Pairs()...) {
+	for _, pair := range append([]pair{{"C", "C"}, {"Go", "Go"}, {"Go", "C"}, {"C", "Go"}}, m32Pairs(t)...) {
 		t.Run(pair.prod+"-to-"+pair.cons, func(t *testing.T) {
-			testutil.EnterIPCNamespace(t)
+			shmtest.Isolate(t)
 			med := newMedium(t, "sysv", ring.Size(64))
 			if _, err := ring.Init(med.mem); err != nil {
 				t.Fatal(err)
@@ -662,32 +681,32 @@ func TestExamples(t *testing.T) {
 		for _, rd := range []string{"c", "go"} {
 			for _, order := range []string{"writer-first", "together"} {
 				t.Run(fmt.Sprintf("%s-writer/%s-reader/%s", w, rd, order), func(t *testing.T) {
-					testutil.EnterIPCNamespace(t)
+					shmtest.Isolate(t)
 					ctx := guard(t, 30*time.Second)
 					msgs := []string{"shared memory here!", "from the " + w + " writer", "third"}
 					var out string
 					if order == "writer-first" {
-						wp := start(t, ctx, "writer", bin(t, w+"-writer"), msgs...)
+						wp := start(t, ctx, "writer", example(t, w, "writer"), msgs...)
 						if rest, status := wp.wait(); status != 0 {
-							t.Fatalf("writer: exit %d %q %s", status, rest, wp.stderr.String())
+							t.Fatalf("writer: exit %d %q %s", status, rest, wp.Stderr())
 						}
-						rp := start(t, ctx, "reader", bin(t, rd+"-reader"))
+						rp := start(t, ctx, "reader", example(t, rd, "reader"))
 						rest, status := rp.wait()
 						if status != 0 {
-							t.Fatalf("reader: exit %d %q %s", status, rest, rp.stderr.String())
+							t.Fatalf("reader: exit %d %q %s", status, rest, rp.Stderr())
 						}
 						out = strings.Join(rest, "\n")
 					} else {
 						// Started together: either may create the segment and
 						// format the ring while the other waits for it.
-						rp := start(t, ctx, "reader", bin(t, rd+"-reader"))
-						wp := start(t, ctx, "writer", bin(t, w+"-writer"), msgs...)
+						rp := start(t, ctx, "reader", example(t, rd, "reader"))
+						wp := start(t, ctx, "writer", example(t, w, "writer"), msgs...)
 						if rest, status := wp.wait(); status != 0 {
-							t.Fatalf("writer: exit %d %q %s", status, rest, wp.stderr.String())
+							t.Fatalf("writer: exit %d %q %s", status, rest, wp.Stderr())
 						}
 						rest, status := rp.wait()
 						if status != 0 {
-							t.Fatalf("reader: exit %d %q %s", status, rest, rp.stderr.String())
+							t.Fatalf("reader: exit %d %q %s", status, rest, rp.Stderr())
 						}
 						out = strings.Join(rest, "\n")
 					}
