@@ -16,8 +16,31 @@ import (
 
 // compilerCommand returns the C compiler command: `go env CC` split into
 // fields (CC may carry flags, as in "gcc -std=gnu11"), or $CC, or cc when
-// the go tool is not installed.
-var compilerCommand = sync.OnceValue(func() []string {
+// the go tool is not installed. The answer is remembered for each value
+// of $CC, which go env CC reflects.
+func compilerCommand() []string {
+	cc := os.Getenv("CC")
+	compilers.Lock()
+	defer compilers.Unlock()
+	if f, ok := compilers.byEnv[cc]; ok {
+		return f
+	}
+	f := findCompiler(cc)
+	if compilers.byEnv == nil {
+		compilers.byEnv = map[string][]string{}
+	}
+	compilers.byEnv[cc] = f
+	return f
+}
+
+// compilers caches compilerCommand's answers.
+var compilers struct {
+	sync.Mutex
+	byEnv map[string][]string // $CC -> the command
+}
+
+// findCompiler does compilerCommand's work for $CC = cc.
+func findCompiler(cc string) []string {
 	if goTool, err := exec.LookPath("go"); err == nil {
 		if out, err := exec.Command(goTool, "env", "CC").Output(); err == nil {
 			if f := strings.Fields(string(out)); len(f) > 0 {
@@ -25,11 +48,11 @@ var compilerCommand = sync.OnceValue(func() []string {
 			}
 		}
 	}
-	if f := strings.Fields(os.Getenv("CC")); len(f) > 0 {
+	if f := strings.Fields(cc); len(f) > 0 {
 		return f
 	}
 	return []string{"cc"}
-})
+}
 
 // typeNameRE is what a C type name may look like: a typedef name, or
 // struct, union or enum and a tag.

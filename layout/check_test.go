@@ -216,10 +216,11 @@ type padOK struct {
 }
 
 // TestCheckTrailingPadding: a Go struct wrong only by its trailing
-// padding, or by the size or alignment a packed or aligned(16) C struct
-// has, is caught by the whole type's row, naming it.
+// padding is caught by the whole type's row, naming it. (Packed and
+// over-aligned structs, which no Go struct matches, are refused: see
+// TestRefuseAlignment.)
 func TestCheckTrailingPadding(t *testing.T) {
-	if err := checkErr(t, padOK{}, "pad.h", "struct pad"); err != nil && !is32() {
+	if err := checkErr(t, padOK{}, "pad.h", "struct pad"); err != nil {
 		t.Errorf("padOK: %v", err)
 	}
 	m := mismatch(t, padGo{}, "pad.h", "struct pad")
@@ -232,17 +233,6 @@ func TestCheckTrailingPadding(t *testing.T) {
 	}
 	if row := rowFor(t, m, "(struct"); !strings.Contains(row, "pad)") {
 		t.Errorf("row %q does not name struct pad", row)
-	}
-
-	m = mismatch(t, padOK{}, "pad.h", "struct packed")
-	d = diffFor(t, m, "")
-	if !strings.Contains(d.Note, "alignment differs: C 1") {
-		t.Errorf("packed: %+v", d)
-	}
-	m = mismatch(t, padOK{}, "pad.h", "struct aligned16")
-	d = diffFor(t, m, "")
-	if !strings.Contains(d.Note, "alignment differs: C 16") {
-		t.Errorf("aligned16: %+v", d)
 	}
 }
 

@@ -18,7 +18,8 @@
 // and a clear error for what cannot be compared (ErrUnsupported, ErrABI,
 // ErrNotFound, *CompileError). Measure returns the C layout alone
 // (Layout, whose String is the table shmmap layout prints), and GoDefs
-// writes a Go struct for a C one with cgo -godefs.
+// writes a Go struct for a C one with cgo -godefs (GoDefsTypes for several
+// C types that are to share a Go package).
 //
 // # How the C side is measured
 //
@@ -26,27 +27,36 @@
 // execute 32-bit programs, and the package needs no cgo (it builds and
 // works with CGO_ENABLED=0 and as GOARCH=386). The C compiler is the one
 // Go uses, `go env CC` split into fields (CC may carry flags), or $CC, or
-// cc; the flags given to Check follow CC's own. Two small C files are
-// compiled with -g -c in a temporary directory:
+// cc; the flags given to Check follow CC's own. Small C files are
+// compiled with -g -c in a temporary directory: the probe and the
+// cross-check, and a third only when the probe does not compile:
 //
-//  1. The probe: #include "HEADER", a variable of the type, and an array of
-//     constants: sizeof(T), _Alignof(T) (C11's alignment, which the
+//  1. The probe: #include "HEADER", a variable of the type, a pointer to
+//     it (for a function type, of which the "variable" is a function and
+//     has no DWARF), and an array of constants: sizeof(T), _Alignof(T) (C11's alignment, which the
 //     debugging information does not carry; GCC's __alignof__ says 8 for a
 //     double on i386, where struct members of that type are aligned to 4)
 //     and sizeof(void *). The object's DWARF (debug/elf, debug/dwarf) gives
 //     every member: name, type through typedefs and qualifiers (const,
 //     volatile, _Atomic), offset, size, array dimensions, nested structs,
 //     bitfields and unions; the constants are read from the object's data
-//     section by symbol.
+//     section by symbol. (With -gsplit-dwarf the DWARF is in a .dwo file,
+//     and the error says so.)
+//
 //  2. The cross-check: __builtin_offsetof and sizeof of every member path
 //     found ("hdr.count", "recs[0].id"), as the compiler computes them,
-//     compared with what was read from DWARF; any disagreement is an error
-//     rather than a wrong answer.
+//     compared with what was read from DWARF (any disagreement is an
+//     error rather than a wrong answer), and each member's alignment in
+//     its struct (__alignof__) and its type's (_Alignof), which tell a
+//     packed or over-aligned member.
 //
-// If the probe does not compile, the header alone is compiled: if that
-// fails too, the error is a *CompileError with the compiler's output;
-// otherwise the header does not declare the type (ErrNotFound, with the
-// compiler's message).
+//  3. If the probe does not compile, the header alone: if that fails
+//     too, the error is a *CompileError with the compiler's output;
+//     otherwise the header does not declare the type (ErrNotFound, with
+//     the compiler's message).
+//
+// A compiler that cannot be run at all is a *CompileError saying so
+// (errors.Is(err, exec.ErrNotFound) where it is not installed).
 //
 // # What is compared
 //
@@ -73,12 +83,27 @@
 // field and a Go field with no C member are differences, except a flexible
 // array member (x[]), which occupies nothing.
 //
-// Refused, with ErrUnsupported and the field named: bitfields (their
-// layout is the compiler's choice), anonymous unions (nothing to match
-// them with; name them), a union or non-struct as the type itself,
-// complex numbers; in Go, pointers, unsafe.Pointer, atomic.Pointer,
-// strings, slices, maps, interfaces, channels and functions, which have
-// no meaning in another process's memory.
+// Refused, with ErrUnsupported and the field named, rather than compared
+// into a table no Go struct could clear: bitfields (their layout is the
+// compiler's choice), anonymous unions (nothing to match them with; name
+// them), a union, a function type or another non-struct as the type
+// itself, complex numbers, integers wider than 8 bytes (__int128),
+// floating-point numbers Go has no type for (long double, which is 16
+// bytes on x86-64 and 12 on i386, _Float128, __float128, _Float16), a
+// type or member aligned to more than 8 bytes (__attribute__((aligned(16))),
+// _Alignas(16), a typedef so aligned: no Go type is aligned to more than
+// 8), and a packed member, placed or aligned below its type's alignment
+// (__attribute__((packed)), #pragma pack: Go aligns every field as its
+// type; a packed flexible array member is let through, since it occupies
+// nothing). In Go: pointers, unsafe.Pointer, atomic.Pointer, strings,
+// slices, maps, interfaces, channels and functions, which have no meaning
+// in another process's memory.
+//
+// Alignment up to 8 can be matched on every ABI: a C member aligned to 8
+// (_Alignas(8) int32_t x) is matched by preceding the Go field with a
+// padding field `_ [0]atomic.Int64`, which is aligned to 8 on 386 too
+// (plain int64 and float64 are aligned to 4 there, like i386 C's long
+// long and double inside structs).
 //
 // # Both ABIs
 //

@@ -3,6 +3,8 @@ package layout
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os/exec"
 	"strings"
 )
 
@@ -11,10 +13,13 @@ var (
 	// types were both measured and their layouts differ.
 	ErrMismatch = errors.New("layout: Go and C layouts differ")
 	// ErrUnsupported is wrapped by the errors of what cannot be checked: a
-	// bitfield, an anonymous union, a union or non-struct as the type
-	// itself, a complex number (C side); a pointer, unsafe.Pointer, string,
-	// slice, map, interface, channel, function or complex number (Go side).
-	// The message names the field and the reason.
+	// bitfield, an anonymous union, a union, function or other non-struct
+	// as the type itself, a complex number, an integer wider than 8 bytes
+	// (__int128), long double and the other floating-point types Go lacks,
+	// a type or member aligned to more than 8 bytes, a packed member (C
+	// side); a pointer, unsafe.Pointer, string, slice, map, interface,
+	// channel, function or complex number (Go side). The message names the
+	// field and the reason.
 	ErrUnsupported = errors.New("cannot be checked")
 	// ErrNotFound is wrapped when the header compiles but does not declare
 	// the C type (or declares it incomplete, as struct x;). The message
@@ -29,7 +34,8 @@ var (
 
 // CompileError is returned when the C compiler fails on the header: the
 // header does not compile with the flags given, or the compiler cannot be
-// run. Output is everything the compiler printed.
+// run (then errors.Is(err, exec.ErrNotFound) where it is not installed).
+// Output is everything the compiler printed.
 type CompileError struct {
 	Header  string   // the header, as given
 	Command []string // the compiler command line
@@ -39,14 +45,29 @@ type CompileError struct {
 	what string // what failed, if not the header
 }
 
-// Error says which header failed and includes the compiler's output.
+// Error says which header failed and includes the compiler's output, or
+// says that the compiler could not be run at all.
 func (e *CompileError) Error() string {
+	if e.notRun() {
+		return fmt.Sprintf("layout: the C compiler could not be run (it is `go env CC`, or $CC): %v", e.Err)
+	}
 	what := e.what
 	if what == "" {
 		what = "header " + e.Header + " does not compile"
 	}
-	return fmt.Sprintf("layout: %s (%s: %v):\n%s",
-		what, strings.Join(e.Command, " "), e.Err, strings.TrimRight(e.Output, "\n"))
+	msg := fmt.Sprintf("layout: %s (%s: %v)", what, strings.Join(e.Command, " "), e.Err)
+	if out := strings.TrimRight(e.Output, "\n"); out != "" {
+		msg += ":\n" + out
+	}
+	return msg
+}
+
+// notRun reports whether the compiler did not start: it is not installed
+// (exec.ErrNotFound), or not executable; as opposed to having failed.
+func (e *CompileError) notRun() bool {
+	var lookErr *exec.Error    // from LookPath: not found
+	var startErr *fs.PathError // from fork/exec: permission denied, ...
+	return errors.Is(e.Err, exec.ErrNotFound) || errors.As(e.Err, &lookErr) || errors.As(e.Err, &startErr)
 }
 
 // Unwrap returns the error of os/exec.

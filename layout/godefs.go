@@ -9,6 +9,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,34 +41,62 @@ import (
 //
 // The Go type is named after the C type: its tag or typedef name with the
 // first letter upper-cased (struct stats gives Stats, stats_t Stats_t).
-// What Check refuses, GoDefs refuses too (bitfields, anonymous unions),
-// and a C11 anonymous struct member, whose type cgo cannot name.
+// What Measure refuses, GoDefs refuses too (bitfields, anonymous unions,
+// packed or over-aligned members, long double, ...: what no Go struct
+// matches), and a C11 anonymous struct member, whose type cgo cannot name.
+//
+// Two outputs of GoDefs cannot share a Go package: each declares every
+// struct type its type nests, so a struct nested in both (or one type
+// nested in the other) is declared twice, and the names of anonymous
+// nested struct types depend on the outer type. To put several C types in
+// one package, declare them in one call with GoDefsTypes, which declares
+// each nested type once.
 func GoDefs(pkg, header, cType string, cflags ...string) ([]byte, error) {
+	return GoDefsTypes(pkg, header, []string{cType}, cflags...)
+}
+
+// GoDefsTypes is GoDefs for several C types of one header at once: the Go
+// source declares a struct type for each of cTypes (in that order, each
+// once, whichever way it is named in cTypes) and for every struct type
+// they nest, each struct type once, so that the declarations can make up
+// one Go package. The first line of the output names the C types.
+func GoDefsTypes(pkg, header string, cTypes []string, cflags ...string) ([]byte, error) {
 	if !token.IsIdentifier(pkg) {
-		return nil, fmt.Errorf("layout: %q is not a Go package name", pkg)
+		return nil, fmt.Errorf("layout: %q is not a Go package name: %w", pkg, fs.ErrInvalid)
+	}
+	if len(cTypes) == 0 {
+		return nil, fmt.Errorf("layout: no C type to declare in Go: %w", fs.ErrInvalid)
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		return nil, fmt.Errorf("layout: GoDefs runs `go tool cgo -godefs`, and the go tool is not on PATH: %w", err)
 	}
-	l, err := measure(header, cType, cflags)
-	if err != nil {
-		return nil, err
-	}
-	if len(l.anon) > 0 {
-		return nil, unsupported("C "+l.Type, "cgo -godefs cannot name the type of %s; give the member a name", l.anon[0])
+	var layouts []*Layout
+	seen := map[string]bool{}
+	for _, cType := range cTypes {
+		l, err := measure(header, cType, cflags)
+		if err != nil {
+			return nil, err
+		}
+		if len(l.anon) > 0 {
+			return nil, unsupported("C "+l.Type, "cgo -godefs cannot name the type of %s; give the member a name", l.anon[0])
+		}
+		if !seen[l.Type] {
+			seen[l.Type] = true
+			layouts = append(layouts, l)
+		}
 	}
 	inc, err := includeLine(header)
 	if err != nil {
 		return nil, err
 	}
-	g := newGodefsNames(l)
+	g := newGodefsNames(layouts)
 
 	var src strings.Builder
 	fmt.Fprintf(&src, "package %s\n\n/*\n%s", pkg, inc)
 	for _, d := range g.decls {
 		if d.helper != "" {
-			fmt.Fprintf(&src, "typedef __typeof__(((%s *)0)->%s) %s;\n", l.Type, d.helper, d.cRef)
+			fmt.Fprintf(&src, "typedef __typeof__(((%s *)0)->%s) %s;\n", d.top, d.helper, d.cRef)
 		}
 	}
 	src.WriteString("*/\nimport \"C\"\n\n")
@@ -92,7 +121,7 @@ func GoDefs(pkg, header, cType string, cflags ...string) ([]byte, error) {
 	// cgo sizes Go's types for GOARCH (and passes -m32 for 386): make it
 	// the C compiler's target as measured, whatever GOARCH the caller
 	// runs under.
-	goarch, err := cgoArch(goTool, l.PtrSize)
+	goarch, err := cgoArch(goTool, layouts[0].PtrSize)
 	if err != nil {
 		return nil, err
 	}
@@ -127,25 +156,28 @@ func cgoArch(goTool string, ptrSize int64) (string, error) {
 type godefsDecl struct {
 	goName  string            // Stats
 	cRef    string            // what follows C.: struct_stats, stats_t, __layout_t1
-	helper  string            // for an anonymous type: the member path whose type __layout_tN is
+	top     string            // the outer C type it was found in: struct stats
+	helper  string            // for an anonymous type: the member path (in top) whose type __layout_tN is
 	members []Field           // the C struct's members
 	st      *dwarf.StructType // the C struct
 }
 
-// godefsNames names the Go types of the struct and of every struct type
-// it nests.
+// godefsNames names the Go types of the structs and of every struct type
+// they nest.
 type godefsNames struct {
 	decls  []godefsDecl
-	byType map[*dwarf.StructType]string // C struct -> Go name
+	byType map[*dwarf.StructType]string // C struct (of any of the layouts) -> Go name
 	byName map[string]*godefsDecl
-	cType  string // the outer C type, as named
+	cTypes []string // the outer C types, as named
 }
 
 // newGodefsNames chooses the Go names: the C tag or typedef name with the
 // first letter upper-cased; for an anonymous struct type, the outer
-// type's name and the member's path (Stats_inner).
-func newGodefsNames(l *Layout) *godefsNames {
-	g := &godefsNames{byType: map[*dwarf.StructType]string{}, byName: map[string]*godefsDecl{}, cType: l.Type}
+// type's name and the member's path (Stats_inner). The outer types come
+// first, in order, then the types they nest; a type cgo names the same
+// way (struct_rec) is declared once, whichever layout it is found in.
+func newGodefsNames(layouts []*Layout) *godefsNames {
+	g := &godefsNames{byType: map[*dwarf.StructType]string{}, byName: map[string]*godefsDecl{}}
 	used := map[string]bool{}
 	unique := func(name string) string {
 		n := name
@@ -155,33 +187,49 @@ func newGodefsNames(l *Layout) *godefsNames {
 		used[n] = true
 		return n
 	}
-	topName, topRef := cTypeRef(l.decl, l.st)
-	top := godefsDecl{goName: unique(exportedName(topName)), cRef: topRef, members: l.Fields, st: l.st}
-	g.decls = append(g.decls, top)
-	g.byType[l.st] = top.goName
-	helpers := 0
-	for _, f := range l.All() {
-		if f.st == nil || g.byType[f.st] != "" {
+	byRef := map[string]string{} // cgo's name -> Go name
+	tops := make([]string, len(layouts))
+	for i, l := range layouts {
+		g.cTypes = append(g.cTypes, l.Type)
+		name, ref := cTypeRef(l.decl, l.st)
+		if goName, ok := byRef[ref]; ok {
+			g.byType[l.st], tops[i] = goName, goName
 			continue
 		}
-		d := godefsDecl{members: f.Fields, st: f.st}
-		name, ref := cTypeRef(f.decl, f.st)
-		if name != "" {
-			d.goName, d.cRef = unique(exportedName(name)), ref
-		} else {
-			path := f.Path
-			for range f.dims {
-				path += "[0]"
-			}
-			helpers++
-			d.helper = path
-			d.cRef = "__layout_t" + strconv.Itoa(helpers)
-			d.goName = unique(top.goName + "_" + strings.NewReplacer("[0]", "", ".", "_").Replace(f.Path))
-		}
-		// The members' paths are those of the first use; only their
-		// names, order and types matter here.
+		d := godefsDecl{goName: unique(exportedName(name)), cRef: ref, top: l.Type, members: l.Fields, st: l.st}
 		g.decls = append(g.decls, d)
-		g.byType[f.st] = d.goName
+		g.byType[l.st], byRef[ref], tops[i] = d.goName, d.goName, d.goName
+	}
+	helpers := 0
+	for i, l := range layouts {
+		for _, f := range l.All() {
+			if f.st == nil || g.byType[f.st] != "" {
+				continue
+			}
+			d := godefsDecl{top: l.Type, members: f.Fields, st: f.st}
+			name, ref := cTypeRef(f.decl, f.st)
+			if goName, ok := byRef[ref]; ok && name != "" {
+				g.byType[f.st] = goName
+				continue
+			}
+			if name != "" {
+				d.goName, d.cRef = unique(exportedName(name)), ref
+				byRef[ref] = d.goName
+			} else {
+				path := f.Path
+				for range f.dims {
+					path += "[0]"
+				}
+				helpers++
+				d.helper = path
+				d.cRef = "__layout_t" + strconv.Itoa(helpers)
+				d.goName = unique(tops[i] + "_" + strings.NewReplacer("[0]", "", ".", "_").Replace(f.Path))
+			}
+			// The members' paths are those of the first use; only their
+			// names, order and types matter here.
+			g.decls = append(g.decls, d)
+			g.byType[f.st] = d.goName
+		}
 	}
 	for i := range g.decls {
 		g.byName[g.decls[i].goName] = &g.decls[i]
@@ -224,7 +272,7 @@ func (g *godefsNames) fix(out []byte, header string, cflags []string) ([]byte, e
 		how += " " + f
 	}
 	src := fmt.Sprintf("// Code generated by %s (github.com/shmmap/shmmap/layout) from %s in %s; DO NOT EDIT.\n%s",
-		how, g.cType, filepath.Base(header), lines[2])
+		how, strings.Join(g.cTypes, ", "), filepath.Base(header), lines[2])
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "godefs.go", src, parser.ParseComments)
 	if err != nil {

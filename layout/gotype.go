@@ -167,10 +167,11 @@ func expandEmbedded(gfs []goField, cfs []Field) []goField {
 	return out
 }
 
-// namedIn reports whether a C member of cfs has g's name (or tag).
+// namedIn reports whether a C member of cfs has the name of g, an
+// embedded field (which has no tag: a tagged one is never expanded).
 func namedIn(g *goField, cfs []Field) bool {
 	for _, cf := range cfs {
-		if g.tag == cf.Name || (g.tag == "" && strings.EqualFold(g.name, cf.Name)) {
+		if strings.EqualFold(g.name, cf.Name) {
 			return true
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/shmmap/shmmap/layout/layouttest"
 )
 
 // testdata returns the absolute path of a header in testdata.
@@ -66,3 +68,10 @@ func runC(t *testing.T, src string, cflags ...string) string {
 
 // is32 reports whether the test binary is 32-bit.
 func is32() bool { return ptrSize == 4 }
+
+// cflags returns the C flags of this binary's ABI (layouttest.CFlags),
+// skipping the test where the compiler cannot use them.
+func cflags(t *testing.T) []string {
+	t.Helper()
+	return layouttest.CFlags(t)
+}

@@ -46,6 +46,9 @@ type Field struct {
 	dims     []int64           // array dimensions, outermost first; nil if not an array
 	elemSize int64             // for an array, the size of one (innermost) element
 	flexible bool              // a flexible array member (x[]): no size
+	rel      int64             // offset within the struct that has it as a member
+	align    int64             // its alignment in that struct, __alignof__(s.member): 1 if packed
+	typAlign int64             // its type's alignment (its elements'), _Alignof
 	decl     dwarf.Type        // a struct or array-of-struct member's element type as declared
 	st       *dwarf.StructType // and the struct it is
 }
@@ -113,6 +116,7 @@ func (l *Layout) All() []Field {
 // The names the probes give their symbols.
 const (
 	probeVar     = "__layout_probe"
+	probePtr     = "__layout_probe_ptr"
 	probeConsts  = "__layout_consts"
 	probeOffsets = "__layout_offsets"
 )
@@ -123,9 +127,15 @@ const (
 // flags cflags (-m32, -I dir, -D X=1, ...). Nothing is linked or run.
 //
 // A header that does not compile is a *CompileError holding the
-// compiler's output; a type the header does not declare (or declares
-// incomplete) wraps ErrNotFound; bitfields, anonymous unions and a union
-// as the type itself wrap ErrUnsupported.
+// compiler's output (as is a compiler that cannot be run); a type the
+// header does not declare (or declares incomplete) wraps ErrNotFound.
+// What no Go struct could match wraps ErrUnsupported, naming the member:
+// bitfields, anonymous unions, a union, function or other non-struct as
+// the type itself, complex numbers, integers wider than 8 bytes (__int128),
+// floating-point numbers other than float and double (long double,
+// _Float128, _Float16), a type or member aligned to more than 8 bytes, and
+// a packed member (placed or aligned below its type's alignment by
+// __attribute__((packed)) or #pragma pack).
 func Measure(header, cType string, cflags ...string) (*Layout, error) {
 	l, err := measure(header, cType, cflags)
 	if err != nil {
@@ -155,12 +165,15 @@ func measure(header, cType string, cflags []string) (*Layout, error) {
 	// reliably: sizeof, _Alignof (C11's, not GCC's __alignof__, which
 	// says 8 for a double on i386 where structs align it to 4) and the
 	// target's pointer size.
-	src := inc + fmt.Sprintf("%s %s;\nconst unsigned long long %s[3] = { sizeof(%s), _Alignof(%s), sizeof(void *) };\n",
-		typ, probeVar, probeConsts, typ, typ)
+	// A pointer to the type tells a function type (which the probe
+	// variable declares as a function) from missing debugging
+	// information.
+	src := inc + fmt.Sprintf("%s %s;\n%s *%s;\nconst unsigned long long %s[3] = { sizeof(%s), _Alignof(%s), sizeof(void *) };\n",
+		typ, probeVar, typ, probePtr, probeConsts, typ, typ)
 	obj, err := c.compile("probe", src)
 	if err != nil {
 		var ce *CompileError
-		if !errors.As(err, &ce) {
+		if !errors.As(err, &ce) || ce.notRun() {
 			return nil, err
 		}
 		// Is it the header, or the type?
@@ -178,11 +191,11 @@ func measure(header, cType string, cflags []string) (*Layout, error) {
 	if err != nil {
 		return nil, fmt.Errorf("layout: the debugging information of the probe: %w", err)
 	}
-	decl, err := probeType(d)
+	m := &measurer{d: d, ptrSize: int64(consts[2]), where: "C " + typ}
+	decl, err := m.probeType(typ)
 	if err != nil {
 		return nil, err
 	}
-	m := &measurer{d: d, ptrSize: int64(consts[2]), where: "C " + typ}
 	ut := m.resolve(decl)
 	st, ok := ut.(*dwarf.StructType)
 	switch {
@@ -217,36 +230,73 @@ func measure(header, cType string, cflags []string) (*Layout, error) {
 	if err := crossCheck(c, inc, l); err != nil {
 		return nil, err
 	}
+	if err := alignCheck(l); err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 
+// attrGNUDwoName is DW_AT_GNU_dwo_name, which GCC's -gsplit-dwarf writes
+// in DWARF 4 (DWARF 5 has DW_AT_dwo_name).
+const attrGNUDwoName dwarf.Attr = 0x2130
+
 // probeType finds the type of the probe variable in the debugging
-// information.
-func probeType(d *dwarf.Data) (dwarf.Type, error) {
-	r := d.Reader()
+// information. typ names it in messages.
+func (m *measurer) probeType(typ string) (dwarf.Type, error) {
+	r := m.d.Reader()
+	var ptrOff dwarf.Offset
+	havePtr, split := false, false
 	for {
 		e, err := r.Next()
 		if err != nil {
 			return nil, fmt.Errorf("layout: reading the debugging information: %w", err)
 		}
 		if e == nil {
-			return nil, errors.New("layout: the probe variable is missing from the debugging information")
+			break
 		}
-		if e.Tag == dwarf.TagVariable && e.Val(dwarf.AttrName) == probeVar {
-			off, ok := e.Val(dwarf.AttrType).(dwarf.Offset)
-			if !ok {
-				return nil, errors.New("layout: the probe variable has no type in the debugging information")
+		unit := false
+		switch e.Tag {
+		case dwarf.TagCompileUnit, dwarf.TagSkeletonUnit, dwarf.TagPartialUnit:
+			unit = true
+			if e.Tag == dwarf.TagSkeletonUnit || e.Val(dwarf.AttrDwoName) != nil || e.Val(attrGNUDwoName) != nil {
+				split = true
 			}
-			t, err := d.Type(off)
-			if err != nil {
-				return nil, fmt.Errorf("layout: reading the type from the debugging information: %w", err)
+		case dwarf.TagVariable:
+			switch e.Val(dwarf.AttrName) {
+			case probeVar:
+				off, ok := e.Val(dwarf.AttrType).(dwarf.Offset)
+				if !ok {
+					return nil, errors.New("layout: the probe variable has no type in the debugging information")
+				}
+				t, err := m.d.Type(off)
+				if err != nil {
+					return nil, fmt.Errorf("layout: reading the type from the debugging information: %w", err)
+				}
+				return t, nil
+			case probePtr:
+				ptrOff, havePtr = e.Val(dwarf.AttrType).(dwarf.Offset)
 			}
-			return t, nil
 		}
-		if e.Children && e.Tag != dwarf.TagCompileUnit {
+		if e.Children && !unit {
 			r.SkipChildren()
 		}
 	}
+	// No variable of the type: is it a function type (T x; declares a
+	// function), or is the debugging information elsewhere?
+	if havePtr {
+		if t, err := m.d.Type(ptrOff); err == nil {
+			if pt, ok := t.(*dwarf.PtrType); ok {
+				if _, ok := m.resolve(pt.Type).(*dwarf.FuncType); ok {
+					return nil, unsupported(m.where, "not an object type (it is a function type, %s): a function has no layout", m.cName(pt.Type))
+				}
+			}
+		}
+		return nil, fmt.Errorf("layout: %s: the probe variable is missing from the debugging information; please report this", typ)
+	}
+	if split {
+		return nil, fmt.Errorf("layout: %s: no DWARF in the object the C compiler wrote: split DWARF (-gsplit-dwarf, in CC or the flags) moves it into a .dwo file; drop it", typ)
+	}
+	return nil, fmt.Errorf("layout: %s: no DWARF in the object the C compiler wrote (split DWARF? the flags and CC must allow -g to describe the type)", typ)
 }
 
 // crossCheck compiles offsetof and sizeof of every member, as the compiler
@@ -256,13 +306,23 @@ func crossCheck(c *compiler, inc string, l *Layout) error {
 	all := l.All()
 	var b strings.Builder
 	b.WriteString(inc)
-	fmt.Fprintf(&b, "const unsigned long long %s[%d] = {\n", probeOffsets, 2*len(all)+1)
+	fmt.Fprintf(&b, "const unsigned long long %s[%d] = {\n", probeOffsets, perMember*len(all)+1)
 	for _, f := range all {
-		size := fmt.Sprintf("sizeof(((%s *)0)->%s)", l.Type, f.Path)
-		if f.flexible {
-			size = "0" // sizeof of an incomplete array is an error
+		member := fmt.Sprintf("((%s *)0)->%s", l.Type, f.Path)
+		elem := member
+		for range f.dims {
+			elem += "[0]"
 		}
-		fmt.Fprintf(&b, "\t__builtin_offsetof(%s, %s), %s,\n", l.Type, f.Path, size)
+		// The member's alignment in its struct (GCC and Clang give a
+		// member's own, 1 when packed; C11's _Alignof takes only types)
+		// and its type's.
+		size, align := "sizeof("+member+")", "__alignof__("+member+")"
+		if f.flexible {
+			// sizeof and __alignof__ of an incomplete array are errors
+			// in some compilers.
+			size, align = "0", "__alignof__("+elem+")"
+		}
+		fmt.Fprintf(&b, "\t__builtin_offsetof(%s, %s), %s, %s, _Alignof(__typeof__(%s)),\n", l.Type, f.Path, size, align, elem)
 	}
 	b.WriteString("\t0\n};\n")
 	obj, err := c.compile("offsets", b.String())
@@ -274,15 +334,77 @@ func crossCheck(c *compiler, inc string, l *Layout) error {
 		return err
 	}
 	defer obj.Close()
-	vals, err := readConsts(obj, probeOffsets, 2*len(all))
+	vals, err := readConsts(obj, probeOffsets, perMember*len(all))
 	if err != nil {
 		return err
 	}
+	aligns := map[string][2]int64{}
 	for i, f := range all {
-		off, size := int64(vals[2*i]), int64(vals[2*i+1])
+		v := vals[perMember*i:]
+		off, size := int64(v[0]), int64(v[1])
 		if off != f.Offset || (!f.flexible && size != f.Size) {
 			return fmt.Errorf("layout: %s: the debugging information puts %s at offset %d, size %d; offsetof and sizeof say %d and %d (is %s a macro?)",
 				l.Type, f.Path, f.Offset, f.Size, off, size, f.Name)
+		}
+		aligns[f.Path] = [2]int64{int64(v[2]), int64(v[3])}
+	}
+	setAligns(l.Fields, aligns)
+	return nil
+}
+
+// perMember is the number of values crossCheck asks of each member:
+// offsetof, sizeof, __alignof__ and _Alignof of its type.
+const perMember = 4
+
+// setAligns records the alignments crossCheck measured in fs and their
+// members, by path.
+func setAligns(fs []Field, aligns map[string][2]int64) {
+	for i := range fs {
+		a := aligns[fs[i].Path]
+		fs[i].align, fs[i].typAlign = a[0], a[1]
+		setAligns(fs[i].Fields, aligns)
+	}
+}
+
+// maxGoAlign is the largest alignment a Go type has, on every GOARCH:
+// 8, for int64, float64 and uint64 on 64-bit targets and for
+// atomic.Int64 and atomic.Uint64 everywhere (on 386 plain int64 is aligned
+// to 4; a zero-length array of atomic.Int64 gives a struct or the field
+// after it 8).
+const maxGoAlign = 8
+
+// alignCheck refuses what no Go struct can match, whatever its fields: a
+// member or type aligned to more than any Go type is, and a packed member
+// (at an offset, or with an alignment, below its type's alignment: Go
+// aligns every field to its type's alignment, and a struct to its
+// fields'). A packed flexible array member is let through: it occupies
+// nothing, and a Go struct leaves it out.
+func alignCheck(l *Layout) error {
+	where := "C " + l.Type
+	all := l.All()
+	for _, f := range all {
+		if a := max(f.align, f.typAlign); a > maxGoAlign {
+			by := "its type"
+			if f.align > f.typAlign {
+				by = "an aligned attribute or _Alignas on the member"
+			}
+			return unsupported(where, "field %s (%s) is aligned to %d bytes (by %s), and no Go type is aligned to more than %d", f.Path, f.Type, a, by, maxGoAlign)
+		}
+	}
+	if l.Align > maxGoAlign {
+		return unsupported(where, "%s is aligned to %d bytes (by an aligned attribute on the type?), and no Go type is aligned to more than %d", l.Type, l.Align, maxGoAlign)
+	}
+	for _, f := range all {
+		if f.flexible || f.typAlign <= 0 {
+			continue
+		}
+		// Within its struct, and from the start of the type (a C11
+		// anonymous struct member has no Field of its own to be found
+		// packed): in a layout without packing, both are multiples of
+		// the type's alignment.
+		if f.align < f.typAlign || f.rel%f.typAlign != 0 || f.Offset%f.typAlign != 0 {
+			return unsupported(where, "field %s (%s) is at offset %d, aligned to %d where its type needs %d: the struct is packed (__attribute__((packed)) or #pragma pack), and Go aligns every field as its type",
+				f.Path, f.Type, f.Offset, f.align, f.typAlign)
 		}
 	}
 	return nil
@@ -397,6 +519,7 @@ func (m *measurer) fields(st *dwarf.StructType, prefix string, base int64) ([]Fi
 		if err != nil {
 			return nil, err
 		}
+		f.rel = sf.ByteOffset
 		out = append(out, f)
 	}
 	return out, nil
@@ -442,10 +565,16 @@ func (m *measurer) field(name, path string, off int64, t dwarf.Type) (Field, err
 		f.Fields = fs
 	case *dwarf.IntType, *dwarf.UintType, *dwarf.CharType, *dwarf.UcharType, *dwarf.EnumType:
 		f.kind, f.elemSize = kInt, leaf.Size()
+		if f.elemSize > 8 {
+			return f, unsupported(m.where, "field %s is a %d-byte integer (%s): Go has no integer wider than 8 bytes", path, f.elemSize, m.cName(elem))
+		}
 	case *dwarf.BoolType:
 		f.kind, f.elemSize = kBool, leaf.Size()
 	case *dwarf.FloatType:
 		f.kind, f.elemSize = kFloat, leaf.Size()
+		if f.elemSize != 4 && f.elemSize != 8 {
+			return f, unsupported(m.where, "field %s is a %d-byte floating-point number (%s): Go has only float32 and float64", path, f.elemSize, m.cName(elem))
+		}
 	case *dwarf.PtrType:
 		f.kind, f.elemSize = kPointer, leaf.Size()
 		if f.elemSize <= 0 {
@@ -462,6 +591,12 @@ func (m *measurer) field(name, path string, off int64, t dwarf.Type) (Field, err
 		// A flexible array member (x[], or GNU's x[0]): sizeof may not
 		// be applied to the former, and DWARF cannot tell them apart.
 		f.flexible = f.count() == 0
+		if at, ok := t.(*dwarf.ArrayType); ok && f.flexible && at.Count == 0 {
+			// The debugging information says x[0]: spell it x[].
+			flex := *at
+			flex.Count = -1
+			f.Type = m.cName(&flex)
+		}
 	}
 	return f, nil
 }

@@ -97,11 +97,16 @@ func TestMeasureMatchesC(t *testing.T) {
 				"recs": "struct rec[3]", "recs[0].name": "char[5]", "pts": "point_t[2][2]",
 				"pts[0][0].x": "uint16_t", "ptr": "void *", "inner.b": "int64_t",
 				"grid": "int[2][3]", // GCC's debugging information drops row_t
+				"tail": "char[]",    // a flexible array member, not char[0]
 			}
 			for _, f := range l.All() {
 				if w, ok := types[f.Path]; ok && f.Type != w && !(f.Path == "grid" && f.Type == "row_t[2]") {
 					t.Errorf("%s: type %q, the header says %q", f.Path, f.Type, w)
 				}
+			}
+			// The table spells the flexible array member as declared.
+			if row := strings.Fields(lastRow(l.String(), "tail")); len(row) != 4 || row[3] != "char[]" {
+				t.Errorf("tail row %q in:\n%v", row, l)
 			}
 			if t.Failed() {
 				t.Logf("C says:\n%s\nMeasure:\n%v", ref, l)
@@ -204,4 +209,15 @@ func TestMeasureRelativePaths(t *testing.T) {
 	if _, err := layout.Measure("top.h", "struct outer"); !errors.As(err, &ce) || !strings.Contains(ce.Output, "sub.h") {
 		t.Errorf("without -I inc: %v", err)
 	}
+}
+
+// lastRow returns the last line of table whose first field is name.
+func lastRow(table, name string) string {
+	row := ""
+	for _, line := range strings.Split(table, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == name {
+			row = line
+		}
+	}
+	return row
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -28,6 +29,15 @@ func TestRefuseC(t *testing.T) {
 		{"union number", []string{"union"}},
 		{"notstruct_t", []string{"not a struct", "int"}},
 		{"struct cplx", []string{"z", "complex"}},
+		{"struct ldbl", []string{"field ld", "long double", "float32 and float64"}},
+		{"struct f128", []string{"field q", "_Float128", "float32 and float64"}},
+		{"fn_t", []string{"not an object type", "function"}},
+	}
+	if !is32() { // i386 has no __int128
+		cases = append(cases, struct {
+			cType string
+			want  []string
+		}{"struct i128", []string{"field u", "__int128", "wider than 8 bytes"}})
 	}
 	for _, c := range cases {
 		err := checkErr(t, one{}, "refuse.h", c.cType)
@@ -144,5 +154,49 @@ func TestRefuseBrokenHeader(t *testing.T) {
 	err = layout.Check(one{}, h, "struct one", "-DREFUSE")
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "refused by flag") {
 		t.Errorf("with -DREFUSE: %v", err)
+	}
+}
+
+// TestRefuseSplitDWARF: with -gsplit-dwarf, the object holds no
+// description of the type (it is in a .dwo file): the error says so,
+// rather than that the probe variable is missing.
+func TestRefuseSplitDWARF(t *testing.T) {
+	_, err := layout.Measure(testdata(t, "refuse.h"), "struct one", append(cflags(t), "-gsplit-dwarf")...)
+	var ce *layout.CompileError
+	if errors.As(err, &ce) {
+		t.Skipf("the C compiler does not take -gsplit-dwarf: %v", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "no DWARF") || !strings.Contains(err.Error(), "split DWARF") {
+		t.Errorf("%v; want it to say the object has no DWARF (split DWARF)", err)
+	}
+}
+
+// TestCompilerMissing: a C compiler that cannot be run is said to be
+// that, not a header that does not compile; the error still matches
+// exec.ErrNotFound.
+func TestCompilerMissing(t *testing.T) {
+	t.Setenv("CC", "layout-no-such-cc")
+	_, err := layout.Measure(testdata(t, "msg.h"), "struct msg")
+	var ce *layout.CompileError
+	if !errors.As(err, &ce) || !errors.Is(err, exec.ErrNotFound) {
+		t.Fatalf("%v; want a *CompileError matching exec.ErrNotFound", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "the C compiler could not be run") || !strings.Contains(msg, "layout-no-such-cc") ||
+		strings.Contains(msg, "does not compile") || strings.HasSuffix(msg, ":") || strings.HasSuffix(msg, "\n") {
+		t.Errorf("%q", msg)
+	}
+}
+
+// TestCompileErrorNoOutput: a compiler that fails silently gives a
+// message that does not end in a colon announcing nothing.
+func TestCompileErrorNoOutput(t *testing.T) {
+	e := &layout.CompileError{Header: "h.h", Command: []string{"cc", "-c", "x.c"}, Err: errors.New("exit status 1")}
+	if msg := e.Error(); strings.HasSuffix(msg, ":") || strings.HasSuffix(msg, "\n") || !strings.Contains(msg, "h.h does not compile") {
+		t.Errorf("%q", msg)
+	}
+	e.Output = "x.c:1: error: bad\n"
+	if msg := e.Error(); !strings.HasSuffix(msg, "):\nx.c:1: error: bad") {
+		t.Errorf("%q", msg)
 	}
 }

@@ -9,20 +9,25 @@ import (
 	"github.com/shmmap/shmmap/layout"
 )
 
-// layoutCmd prints a C struct's layout, or a Go struct for it.
+// layoutCmd prints a C struct's layout, or Go structs for C structs.
 var layoutCmd = &command{
 	name:    "layout",
-	args:    "[--json] [--m32] [--cflags FLAGS] [--go [--package NAME]] HEADER TYPE",
-	summary: "a C struct's layout (size, alignment, each member's offset and size), or a Go struct for it",
+	args:    "[--json] [--m32] [--cflags FLAGS] [--go [--package NAME]] HEADER TYPE (--go: TYPE...)",
+	summary: "a C struct's layout (size, alignment, each member's offset and size), or Go structs for C structs",
 	help: `Prints the layout of the C struct TYPE declared in the header file HEADER,
 as the C compiler Go uses (go env CC) lays it out: its size and alignment,
 then one row per member with its offset, size and C type. Members of
 nested structs have dotted paths (hdr.count), members of an array of
 structs those of its first element (recs[0].id), arrays their dimensions
-in the type (char[32]); (padding) rows show the holes the compiler left.
-TYPE is "struct NAME" (one argument, or two) or a typedef name. Nothing
-is linked or run: --m32 gives the i386 layout on any x86-64 machine with
-gcc-multilib. Bitfields and anonymous unions are refused.
+in the type (char[32]; a flexible array member char[]); (padding) rows
+show the holes the compiler left. TYPE is "struct NAME" (one argument,
+or two) or a typedef name. Nothing is linked or run: --m32 gives the i386
+layout on any x86-64 machine with gcc-multilib.
+
+Refused, naming the member, is what no Go struct can match: bitfields,
+anonymous unions, __int128, long double (and _Float128, _Float16),
+a type or member aligned to more than 8 bytes, a packed member
+(__attribute__((packed)), #pragma pack), a function type.
 
 --cflags passes more flags to the compiler ("-I dir -DX=1"; quote an
 argument holding spaces with ' or ").
@@ -33,9 +38,14 @@ member depth first, name being its path; no padding entries.
 
 With --go, prints Go declarations for TYPE and the struct types it nests,
 made by cgo (go tool cgo -godefs, run with GOARCH=386 for --m32), with C
-pointers as uintptr; the Go type passes layout.Check against the header
+pointers as uintptr; the Go types pass layout.Check against the header
 (see 'go doc github.com/shmmap/shmmap/layout'). --go needs the go tool on
-PATH.`,
+PATH. It takes several TYPEs, and declares each, and every struct type
+they nest, once. The outputs of two --go runs cannot share a Go package:
+each declares the struct types its TYPE nests, so a struct nested in both
+would be declared twice. Generate the types of one package in one run:
+
+    shmmap layout --go --package board board.h 'struct board' 'struct record'`,
 	run: runLayout,
 }
 
@@ -70,12 +80,12 @@ func runLayout(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	// struct stats may come as two arguments.
-	if len(pos) == 3 && (pos[1] == "struct" || pos[1] == "union" || pos[1] == "enum") {
-		pos = []string{pos[0], pos[1] + " " + pos[2]}
+	if len(pos) < 2 {
+		return wantArgs(c, pos, "HEADER", "TYPE")
 	}
-	if err := wantArgs(c, pos, "HEADER", "TYPE"); err != nil {
-		return err
+	header, types := pos[0], layoutTypes(pos[1:])
+	if len(types) > 1 && !*asGo {
+		return usagef(c, "too many arguments: %s (only --go takes several TYPEs)", strings.Join(types[1:], ", "))
 	}
 	if *asGo && *asJSON {
 		return usagef(c, "--go and --json do not go together")
@@ -87,19 +97,18 @@ func runLayout(e *env, c *command, args []string) error {
 	if *m32 {
 		cflags = append(cflags, "-m32")
 	}
-	header, typ := pos[0], pos[1]
 	if *asGo {
 		if _, err := exec.LookPath("go"); err != nil {
 			return fmt.Errorf("layout --go runs go tool cgo -godefs, and the go tool is not on PATH: install Go, or add its bin directory to PATH")
 		}
-		src, err := layout.GoDefs(*pkg, header, typ, cflags...)
+		src, err := layout.GoDefsTypes(*pkg, header, types, cflags...)
 		if err != nil {
 			return trimLayoutErr(err)
 		}
 		_, err = e.stdout.Write(src)
 		return err
 	}
-	l, err := layout.Measure(header, typ, cflags...)
+	l, err := layout.Measure(header, types[0], cflags...)
 	if err != nil {
 		return trimLayoutErr(err)
 	}
@@ -112,6 +121,22 @@ func runLayout(e *env, c *command, args []string) error {
 	}
 	_, err = fmt.Fprint(e.stdout, l)
 	return err
+}
+
+// layoutTypes returns the C types named by args: each argument is one,
+// except that struct, union or enum joins the argument after it (struct
+// stats may come as two arguments).
+func layoutTypes(args []string) []string {
+	var types []string
+	for i := 0; i < len(args); i++ {
+		t := args[i]
+		if (t == "struct" || t == "union" || t == "enum") && i+1 < len(args) {
+			i++
+			t += " " + args[i]
+		}
+		types = append(types, t)
+	}
+	return types
 }
 
 // trimLayoutErr returns err's message for printing after "shmmap: ",

@@ -25,12 +25,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,11 +43,12 @@ import (
 // Also386 re-runs the calling test as a 32-bit binary, as the subtest
 // GOARCH=386, when the test binary is amd64: it runs `go test -count=1
 // -run PATTERN .` with GOARCH=386 and CGO_ENABLED=0 in the test's
-// package directory, PATTERN matching exactly this test. The subtest
-// fails if that run fails, and is skipped, saying why, if the 32-bit run
-// is impossible here or the test skipped itself there. In a 386 binary,
-// and on other architectures, Also386 does nothing, so the re-run test
-// does not re-run itself.
+// package directory, PATTERN matching exactly this test, with the build
+// tags the test binary was built with (-tags) and -short if the test runs
+// short. The subtest fails if that run fails, and is skipped, saying why,
+// if the 32-bit run is impossible here or the test skipped itself there.
+// In a 386 binary, and on other architectures, Also386 does nothing, so
+// the re-run test does not re-run itself.
 func Also386(t *testing.T) {
 	t.Helper()
 	if runtime.GOARCH != "amd64" {
@@ -64,11 +65,10 @@ func Also386(t *testing.T) {
 			ctx, cancel = context.WithDeadline(ctx, dl.Add(-5*time.Second))
 			defer cancel()
 		}
-		cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-v", "-run", pattern, ".")
-		cmd.Env = childEnv()
+		cmd := childCommand(ctx, pattern)
 		out, err := cmd.CombinedOutput()
 		text := string(out)
-		what := fmt.Sprintf("GOARCH=386 CGO_ENABLED=0 go test -run '%s' .", pattern)
+		what := "GOARCH=386 CGO_ENABLED=0 " + strings.Join(cmd.Args, " ")
 		switch {
 		case err != nil:
 			t.Errorf("%s: %v\n%s", what, err, text)
@@ -80,6 +80,38 @@ func Also386(t *testing.T) {
 			t.Logf("%s:\n%s", what, text)
 		}
 	})
+}
+
+// childCommand returns the command of the 32-bit run of the tests
+// matching pattern: go test with childArgs, in childEnv. When ctx ends,
+// go is killed, and the wait for its output is bounded: a test binary go
+// started may outlive it and hold the pipe open.
+func childCommand(ctx context.Context, pattern string) *exec.Cmd {
+	var settings []debug.BuildSetting
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		settings = bi.Settings
+	}
+	cmd := exec.CommandContext(ctx, "go", childArgs(pattern, settings, testing.Short())...)
+	cmd.Env = childEnv()
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
+}
+
+// childArgs returns the arguments of go for the 32-bit run: go test of
+// the package in the current directory, run verbosely and uncached, for
+// the tests matching pattern, with the build tags of the test binary
+// (its build settings) and -short if short.
+func childArgs(pattern string, settings []debug.BuildSetting, short bool) []string {
+	args := []string{"test", "-count=1", "-v"}
+	for _, s := range settings {
+		if s.Key == "-tags" && s.Value != "" {
+			args = append(args, "-tags="+s.Value)
+		}
+	}
+	if short {
+		args = append(args, "-short")
+	}
+	return append(args, "-run", pattern, ".")
 }
 
 // runPattern returns the -run pattern matching exactly the test named

@@ -32,3 +32,11 @@ struct with_anon {
 		int c;
 	};
 };
+
+/* Shares struct tspec with struct node, and nests an anonymous struct. */
+struct timer {
+	struct tspec when;
+	struct {
+		int8_t k;
+	} opt;
+};

@@ -1,0 +1,5 @@
+//go:build layouttest_tagged
+
+package layouttest
+
+func init() { taggedBuild = true }
