@@ -2,52 +2,23 @@ package bench
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/shmmap/shmmap/internal/testutil"
+	"github.com/shmmap/shmmap/shmtest"
 )
 
-var (
-	cBuild    sync.Once
-	cDir      string
-	cBuildErr error
-)
-
-// cProgram builds the helper programs once — bench/c/NAME.c (with -O2) and
-// bench/internal/NAME — and returns the path of NAME.
+// cProgram returns the helper program bench/c/NAME.c (built with -O2, once
+// per test binary, by shmtest.BuildC). The build is not part of any row:
+// the timer stops while it runs.
 func cProgram(b *testing.B, name string) string {
 	b.Helper()
-	// The first call builds everything; that is not part of any row.
 	b.StopTimer()
 	defer b.StartTimer()
-	cBuild.Do(func() {
-		cDir, cBuildErr = os.MkdirTemp("", "shmmap-bench-")
-		if cBuildErr != nil {
-			return
-		}
-		for _, n := range []string{"perop", "stream"} {
-			if cBuildErr = testutil.BuildC(filepath.Join(cDir, n), filepath.Join("c", n+".c")); cBuildErr != nil {
-				return
-			}
-		}
-		for _, n := range []string{"streamer"} {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(cDir, n), "./internal/"+n)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				cBuildErr = fmt.Errorf("go build ./internal/%s: %v\n%s", n, err, out)
-				return
-			}
-		}
-	})
-	if cBuildErr != nil {
-		b.Fatal(cBuildErr)
-	}
-	return filepath.Join(cDir, name)
+	return shmtest.BuildC(b, filepath.Join("c", name+".c"))
 }
 
 // cBench runs the C program for b.N iterations (at least minIters, so a
@@ -68,13 +39,8 @@ func cBench(b *testing.B, minIters int, prog string, op string, args ...string) 
 	return ns
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if cDir != "" {
-		os.RemoveAll(cDir)
-	}
-	os.Exit(code)
-}
+// TestMain removes the programs cProgram and goProgram built.
+func TestMain(m *testing.M) { shmtest.Main(m) }
 
 func mustf(b *testing.B, err error, format string, args ...any) {
 	if err != nil {
@@ -82,5 +48,12 @@ func mustf(b *testing.B, err error, format string, args ...any) {
 	}
 }
 
-// goProgram returns the path of the Go helper program NAME (see cProgram).
-func goProgram(b *testing.B, name string) string { return cProgram(b, name) }
+// goProgram returns the Go helper program bench/internal/NAME (built once
+// per test binary, by shmtest.BuildGo), with the timer stopped as
+// cProgram does.
+func goProgram(b *testing.B, name string) string {
+	b.Helper()
+	b.StopTimer()
+	defer b.StartTimer()
+	return shmtest.BuildGo(b, "./internal/"+name)
+}
