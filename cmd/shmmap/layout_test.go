@@ -377,3 +377,23 @@ func TestSplitFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestLayoutGoSeveralTypes: layout --go with several types declares a
+// nested type they share once, so one run fills one Go package.
+func TestLayoutGoSeveralTypes(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go tool is not on PATH")
+	}
+	header := filepath.Join(shmtest.SharedDir(t), "nested.h")
+	src := "#include <stdint.h>\nstruct tspec { int64_t sec; int32_t nsec; };\n" +
+		"struct node { struct tspec at; uint32_t id; };\nstruct timer { uint16_t n; struct tspec every; };\n"
+	if err := os.WriteFile(header, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustShmmap(t, "layout", "--go", header, "struct node", "struct", "timer")
+	for _, decl := range []string{"type Tspec struct", "type Node struct", "type Timer struct"} {
+		if n := strings.Count(out, decl); n != 1 {
+			t.Errorf("%q appears %d times in:\n%s", decl, n, out)
+		}
+	}
+}
