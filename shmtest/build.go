@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,7 +86,9 @@ func BuildC(t testing.TB, src string, cflags ...string) string {
 // for instance "CGO_ENABLED=0" or "GOARCH=386". The program is built at
 // most once per test binary for the same working directory, pkg and env
 // (go build itself keeps track of the sources); a build error fails the
-// test with go build's output.
+// test with go build's output. The program is named as go build names it:
+// after the package's directory for a directory (BuildGo(t, "..") from
+// cmd/peer/internal gives peer), after the last element of an import path.
 func BuildGo(t testing.TB, pkg string, env ...string) string {
 	t.Helper()
 	wd, err := os.Getwd()
@@ -92,10 +96,7 @@ func BuildGo(t testing.TB, pkg string, env ...string) string {
 		t.Fatalf("shmtest.BuildGo: %v", err)
 	}
 	key := hashKey("go", wd, pkg, strings.Join(env, "\x00"))
-	name := filepath.Base(pkg)
-	if name == "." || name == "/" {
-		name = filepath.Base(wd)
-	}
+	name := goProgramName(wd, pkg)
 	path, err := cached(key, name, func(out string) error {
 		cmd := exec.Command("go", "build", "-o", out, pkg)
 		cmd.Env = append(os.Environ(), env...)
@@ -105,6 +106,35 @@ func BuildGo(t testing.TB, pkg string, env ...string) string {
 		t.Fatalf("shmtest.BuildGo: %v", err)
 	}
 	return path
+}
+
+// goProgramName names the program built from pkg in the working
+// directory wd as go build would: after the package's directory for a
+// directory (".", "..", "./x", "../x", "/abs/x"), after the last element
+// of an import path, skipping a major version suffix (example.com/m/v2
+// gives m).
+func goProgramName(wd, pkg string) string {
+	var name string
+	if pkg == "." || pkg == ".." || strings.HasPrefix(pkg, "./") || strings.HasPrefix(pkg, "../") || filepath.IsAbs(pkg) {
+		name = filepath.Base(filepath.Join(wd, pkg)) // Join cleans: ".." is a real directory's name
+	} else {
+		pkg = strings.TrimSuffix(pkg, "/")
+		name = path.Base(pkg)
+		if dir := path.Dir(pkg); dir != "." && isMajorVersion(name) {
+			name = path.Base(dir)
+		}
+	}
+	if name == "" || name == "." || name == ".." || name == "/" {
+		name = "program"
+	}
+	return name
+}
+
+// isMajorVersion reports whether elem is a module major version suffix,
+// v2 or later.
+func isMajorVersion(elem string) bool {
+	n, err := strconv.Atoi(strings.TrimPrefix(elem, "v"))
+	return strings.HasPrefix(elem, "v") && err == nil && n >= 2 && "v"+strconv.Itoa(n) == elem
 }
 
 // buildC is BuildC without a test, for the -m32 probe.
@@ -127,7 +157,12 @@ func buildC(src string, cflags []string) (string, error) {
 	})
 }
 
-// cached returns the program for key, running produce(path) the first time.
+// cached returns the program for key, running produce(path) the first
+// time. A failure is remembered too, for the life of the test binary:
+// every later BuildC or BuildGo of the same key fails with the same error
+// without building again (the source has not changed, or the key would
+// differ; a fix to a header or to go build's environment needs a new test
+// run).
 func cached(key, name string, produce func(out string) error) (string, error) {
 	builds.mu.Lock()
 	if builds.cache == nil {
@@ -333,8 +368,9 @@ int main(void) { printf("%d\n", (int)(sizeof(void *) * 8)); return 0; }
 // CanRun32 reports whether this machine can build and run 32-bit C programs
 // (BuildC with -m32): the C compiler must link them (on Debian and Ubuntu,
 // gcc-multilib and libc6-dev-i386) and the kernel must run them (x86 with
-// ia32 emulation). When it cannot, reason says which part is missing. The
-// probe runs once per test binary.
+// ia32 emulation), and must be allowed to execute the programs BuildC
+// makes (os.TempDir, $TMPDIR, must not be mounted noexec). When it cannot,
+// reason says which part is missing. The probe runs once per test binary.
 func CanRun32() (ok bool, reason string) {
 	probe32.once.Do(func() { probe32.err = probe() })
 	if probe32.err != nil {
@@ -364,12 +400,21 @@ func probe() error {
 	if err != nil {
 		return fmt.Errorf("the C compiler cannot build -m32 programs (on Debian or Ubuntu install gcc-multilib and libc6-dev-i386): %w", err)
 	}
+	return run32(bin)
+}
+
+// run32 runs the -m32 probe program bin, which prints its pointer size,
+// and says why it could not.
+func run32(bin string) error {
 	out, err := exec.Command(bin).Output()
-	if err != nil {
-		if errors.Is(err, unix.ENOEXEC) || errors.Is(err, unix.EACCES) {
-			return fmt.Errorf("the kernel does not run 32-bit x86 programs (ia32 emulation is off: CONFIG_IA32_EMULATION, or the ia32_emulation=0 boot option): %v", err)
-		}
-		return fmt.Errorf("running a -m32 program: %v", err)
+	switch {
+	case errors.Is(err, unix.ENOEXEC):
+		return fmt.Errorf("the kernel does not run 32-bit x86 programs (ia32 emulation is off: CONFIG_IA32_EMULATION, or the ia32_emulation=0 boot option): %w", err)
+	case errors.Is(err, unix.EACCES):
+		return fmt.Errorf("the kernel refused to execute the built program %s (EACCES: is %s, the directory of built programs ($TMPDIR), on a filesystem mounted noexec?): %w",
+			bin, filepath.Dir(filepath.Dir(bin)), err)
+	case err != nil:
+		return fmt.Errorf("running a -m32 program: %w", err)
 	}
 	if got := strings.TrimSpace(string(out)); got != "32" {
 		return fmt.Errorf("a -m32 program reports %s-bit pointers", got)

@@ -2,6 +2,7 @@ package shmtest_test
 
 import (
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -246,5 +247,90 @@ func TestSweepBuildDirs(t *testing.T) {
 	}
 	if _, err := os.Stat(mine); err != nil {
 		t.Errorf("the sweep removed this binary's own directory: %v", err)
+	}
+}
+
+func TestGoProgramName(t *testing.T) {
+	for _, c := range []struct{ wd, pkg, want string }{
+		{"/src/m/cmd/peer", ".", "peer"},
+		{"/src/m/cmd/peer/sub", "..", "peer"},
+		{"/src/m/cmd/peer/sub", "../", "peer"},
+		{"/src/m/cmd/sub", "../peer", "peer"},
+		{"/src/m", "./testdata/goreader/", "goreader"},
+		{"/src/m", "/abs/tool", "tool"},
+		{"/src/m", "example.com/m/cmd/tool", "tool"},
+		{"/src/m", "example.com/m/v2", "m"},
+		{"/src/m", "example.com/m/v2/cmd/v3tool", "v3tool"},
+		{"/src/m", "example.com/m/v1", "v1"},
+		{"/", "..", "program"},
+	} {
+		if got := shmtest.GoProgramName(c.wd, c.pkg); got != c.want {
+			t.Errorf("in %s, BuildGo(%q) names the program %q, want %q", c.wd, c.pkg, got, c.want)
+		}
+	}
+}
+
+// TestBuildGoParentDir: BuildGo(t, "..") builds a program named after the
+// parent directory, in a directory of its own like any other, not into the
+// shared build directory.
+func TestBuildGoParentDir(t *testing.T) {
+	mod := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(mod, "peer", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	msg := fmt.Sprintf("peer built at %d", time.Now().UnixNano())
+	files := map[string]string{
+		"go.mod":       "module example.com/m\n\ngo 1.26\n",
+		"peer/main.go": fmt.Sprintf("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(%q) }\n", msg),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(mod, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shmtest.BuildC(t, writeC(t, t.TempDir(), "first.c", "first")) // the build directory exists
+	t.Chdir(filepath.Join(mod, "peer", "sub"))
+	for _, pkg := range []string{"..", "../"} {
+		bin := shmtest.BuildGo(t, pkg, "CGO_ENABLED=0")
+		if filepath.Base(bin) != "peer" || filepath.Dir(filepath.Dir(bin)) != shmtest.BuildDir() {
+			t.Errorf("BuildGo(%q) = %s, want BUILDDIR/KEY/peer (BUILDDIR %s)", pkg, bin, shmtest.BuildDir())
+		}
+		if fi, err := os.Stat(bin); err != nil || !fi.Mode().IsRegular() {
+			t.Fatalf("BuildGo(%q): %s is not a program: %v %v", pkg, bin, fi, err)
+		}
+		if res := shmtest.Run(t, exec.Command(bin)); res.Stdout != msg+"\n" {
+			t.Errorf("BuildGo(%q)'s program printed %+v", pkg, res)
+		}
+	}
+}
+
+// TestRun32Reasons: CanRun32's probe tells a kernel without ia32
+// emulation (ENOEXEC) from a program it may not execute (EACCES: a noexec
+// $TMPDIR, here a file without execute permission, which the kernel
+// refuses with the same error).
+func TestRun32Reasons(t *testing.T) {
+	dir := t.TempDir()
+	noexec := filepath.Join(dir, "noexec")
+	if err := os.WriteFile(noexec, []byte("#!/bin/sh\necho 32\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := shmtest.Run32(noexec)
+	if !errors.Is(err, unix.EACCES) || !strings.Contains(err.Error(), "noexec") || strings.Contains(err.Error(), "ia32") {
+		t.Errorf("a program the kernel may not execute: %v; want EACCES, blamed on noexec and not on ia32 emulation", err)
+	}
+	garbage := filepath.Join(dir, "garbage")
+	if err := os.WriteFile(garbage, []byte("\x7fELF not really"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err = shmtest.Run32(garbage)
+	if !errors.Is(err, unix.ENOEXEC) || !strings.Contains(err.Error(), "ia32 emulation") {
+		t.Errorf("a program the kernel cannot run: %v; want ENOEXEC, blamed on ia32 emulation", err)
+	}
+	wrong := filepath.Join(dir, "wrong")
+	if err := os.WriteFile(wrong, []byte("#!/bin/sh\necho 64\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := shmtest.Run32(wrong); err == nil || !strings.Contains(err.Error(), "64-bit pointers") {
+		t.Errorf("a probe reporting 64-bit pointers: %v", err)
 	}
 }

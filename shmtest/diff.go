@@ -71,8 +71,8 @@ func Compare(t testing.TB, want, got Result) bool {
 }
 
 func statusMeaning(s int) string {
-	if s > 128 && s < 128+65 {
-		return "killed by " + signalName(s-128)
+	if sig, ok := signalOf(s); ok {
+		return "killed by " + signalName(sig)
 	}
 	if s == 0 {
 		return "success"

@@ -10,10 +10,11 @@
 //   - BuildC compiles a C program once per test binary (BuildGo builds a
 //     Go one); Require32 skips unless 32-bit C peers (-m32) work here.
 //   - Start starts a process whose stdout is read line by line (WaitLine),
-//     whose stdin is a pipe (Send), and which is killed and reaped when the
-//     test ends; Run runs one to completion.
-//   - WaitAttached waits for a segment's attach count, WaitFor for any
-//     condition, both failing at once if a watched process exits.
+//     whose stdin is a pipe (Send), and which is killed and reaped, with
+//     its process group, when the test ends; Run runs one to completion.
+//   - WaitAttached waits for a segment's attach count (WaitAttachedID for
+//     a segment without a key), WaitFor for any condition, both failing at
+//     once if a watched process exits.
 //   - Result (stdout, stderr, exit status, files) and Diff or Compare
 //     compare a C run with a Go run and show where they differ.
 //   - NoLeaks fails a test that leaves segments, semaphore sets, message
@@ -23,8 +24,11 @@
 //     enter.
 //
 // Steps across processes are ordered by handshakes — a line on stdout, a
-// segment's attach count — never by sleeping. Every wait has a deadline and
-// fails the test with the processes' output, rather than hanging.
+// segment's attach count — never by sleeping. Every wait, and every write
+// to a process's stdin, has a deadline and fails the test with the
+// processes' output, rather than hanging; a deadline never runs past the
+// test binary's -timeout (waits end a second before it), so the test fails
+// with the helper's message rather than the testing package's panic.
 //
 // # A whole test
 //
@@ -96,8 +100,12 @@
 //
 // # Faking a testing.TB
 //
-// Every function takes a testing.TB and reports through it: t.Fatalf for
-// a failed wait or build, t.Errorf for a difference or a leak, t.Skipf
-// when the machine cannot do what the test needs. The package's own tests
-// pass a fake TB that records these, to show that each helper does fail.
+// The helpers that can fail take a testing.TB and report through it:
+// t.Fatalf for a failed wait or build, t.Errorf for a difference or a
+// leak, t.Skipf when the machine cannot do what the test needs. (Diff,
+// AsUser, Unprivileged, ExitStatus, CanRun32, RemoveBuilds and
+// Process.Kill cannot fail and take none.) The package's own tests pass a
+// fake TB that records these, to show that each helper does fail. A TB
+// with a Deadline method, as *testing.T has, bounds the waits by the test
+// binary's -timeout.
 package shmtest

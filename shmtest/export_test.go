@@ -17,3 +17,10 @@ func SweepBuildDirs() { sweepBuildDirs() }
 
 // BuildDirPrefix starts the name of every build directory.
 const BuildDirPrefix = buildDirPrefix
+
+// GoProgramName is the name BuildGo gives the program built from pkg in
+// the working directory wd.
+func GoProgramName(wd, pkg string) string { return goProgramName(wd, pkg) }
+
+// Run32 runs a -m32 probe program as CanRun32 does and says why it failed.
+func Run32(bin string) error { return run32(bin) }

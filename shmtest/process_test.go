@@ -253,3 +253,34 @@ func TestRun(t *testing.T) {
 		t.Errorf("cat with Stdin set: %+v", res)
 	}
 }
+
+// TestSendNotReading: a process that never reads its stdin does not make
+// Send block for ever: the write has a deadline, and the failure quotes
+// only the start of a long line.
+func TestSendNotReading(t *testing.T) {
+	long := strings.Repeat("x", 1<<20) // far more than a pipe holds
+	start := time.Now()
+	ft := fake(t, nil, func(ft *fakeTB) {
+		p := shmtest.Start(ft, exec.Command("sleep", "100"))
+		p.SendTimeout(ft, long, 200*time.Millisecond)
+		ft.Errorf("SendTimeout returned")
+	})
+	quick(t, time.Since(start), 10*time.Second)
+	mustFail(t, ft, "the write did not complete within 200ms", "not reading its stdin", `"xxxxxxxx`, "… (1048576 bytes)")
+	if n := len(ft.output()); n > 1000 {
+		t.Errorf("the failure is %d bytes long: the line was not cut", n)
+	}
+	if strings.Contains(ft.output(), "SendTimeout returned") {
+		t.Error("SendTimeout returned instead of failing")
+	}
+}
+
+// TestSendClosed: Send after CloseStdin says so.
+func TestSendClosed(t *testing.T) {
+	ft := fake(t, nil, func(ft *fakeTB) {
+		p := shmtest.Start(ft, exec.Command("sleep", "100"))
+		p.CloseStdin()
+		p.Send(ft, "late")
+	})
+	mustFail(t, ft, `Send "late"`, "stdin has been closed")
+}

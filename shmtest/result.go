@@ -34,7 +34,9 @@ type Result struct {
 // Run runs cmd to completion and returns its Result, as Start followed by
 // Wait: stdin reads end of file (unless the caller set Cmd.Stdin), stdout
 // and stderr are captured (unless set), and a process still running after
-// DefaultTimeout is killed and fails the test. A non-zero exit is not a
+// DefaultTimeout (or near the test binary's -timeout) is killed, with its
+// process group, and fails the test. A process it started and left
+// holding its output is killed too (see Start). A non-zero exit is not a
 // failure: it is in Result.Status. For another timeout use
 // Start(t, cmd).Wait(t, timeout).
 func Run(t testing.TB, cmd *exec.Cmd) Result {
@@ -75,6 +77,15 @@ func ExitStatus(ps *os.ProcessState) int {
 		return 128 + int(ws.Signal())
 	}
 	return ps.ExitCode()
+}
+
+// signalOf returns the signal that killed a process with a shell-style
+// exit status (128+N), if one did.
+func signalOf(status int) (sig int, ok bool) {
+	if status > 128 && status < 128+65 {
+		return status - 128, true
+	}
+	return 0, false
 }
 
 // signalName names signal n as C does: SIGKILL.

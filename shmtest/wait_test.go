@@ -2,6 +2,7 @@ package shmtest_test
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"testing"
 	"time"
@@ -127,4 +128,53 @@ func removeShm(t *testing.T, key int) {
 	if err != nil {
 		t.Errorf("removing segment %#x: %v", key, err)
 	}
+}
+
+// TestWaitAttachedID waits on a segment without a key, by its shmid.
+func TestWaitAttachedID(t *testing.T) {
+	ns := shmtest.Isolate(t)
+	shmtest.NoLeaks(t)
+	id, err := unix.SysvShmGet(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.SysvShmCtl(id, unix.IPC_RMID, nil) })
+	shmtest.WaitAttachedID(t, id, 0, 10*time.Second)
+
+	// A C peer's attachment, seen by its shmid: attach attaches key
+	// 0x5454; the Go side makes it private by removing it first.
+	peer := shmtest.Start(t, exec.Command(attachBin(t), "0x5454", "64"))
+	peer.WaitLine(t, "ready", 10*time.Second)
+	pid, err := unix.SysvShmGet(0x5454, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.SysvShmCtl(pid, unix.IPC_RMID, nil); err != nil {
+		t.Fatal(err)
+	}
+	shmtest.WaitAttachedID(t, pid, 1, 10*time.Second, peer)
+	ft := fake(t, ns, func(ft *fakeTB) { shmtest.WaitAttachedID(ft, pid, 2, 50*time.Millisecond, peer) })
+	mustFail(t, ft, "timed out after 50ms", fmt.Sprintf("shmid %d to have 2 attachments", pid), "it has 1 attachment)")
+	// Marked for removal, it vanishes at the peer's detach: that is 0.
+	peer.Send(t, "detach")
+	shmtest.WaitAttachedID(t, pid, 0, 10*time.Second, peer)
+	peer.Wait(t, 10*time.Second)
+
+	// Attached from Go, removed, detached: waiting for 1 fails at once.
+	addr, err := unix.SysvShmAttach(id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shmtest.WaitAttachedID(t, id, 1, 10*time.Second)
+	unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+	unix.SysvShmDetach(addr)
+	start := time.Now()
+	ft = fake(t, ns, func(ft *fakeTB) { shmtest.WaitAttachedID(ft, id, 1, 20*time.Second) })
+	quick(t, time.Since(start), 20*time.Second)
+	mustFail(t, ft, fmt.Sprintf("no segment with shmid %d", id), "invalid argument")
+
+	ft = fake(t, ns, func(ft *fakeTB) { shmtest.WaitAttachedID(ft, id, -1, time.Second) })
+	mustFail(t, ft, "-1 attachments")
+	ft = fake(t, ns, func(ft *fakeTB) { shmtest.WaitAttached(ft, 0, 1, time.Second) })
+	mustFail(t, ft, "IPC_PRIVATE", "WaitAttachedID")
 }
