@@ -5,8 +5,9 @@
 // neither cgo nor root, though most of what it tests wants root: without
 // it, Isolate, RequireRoot and DoAs skip the test and say why.
 //
-//   - Isolate gives a test its own System V IPC namespace, so fixed keys
-//     such as 0x1234 never collide and nothing outlives the test.
+//   - Isolate gives a test its own System V IPC namespace and its own
+//     /dev/shm, so fixed keys such as 0x1234 and POSIX names such as
+//     "/ring" never collide and nothing outlives the test.
 //   - BuildC compiles a C program once per test binary (BuildGo builds a
 //     Go one); Require32 skips unless 32-bit C peers (-m32) work here.
 //   - Start starts a process whose stdout is read line by line (WaitLine),
@@ -83,13 +84,19 @@
 //
 // # Namespaces and goroutines
 //
-// Isolate changes the IPC namespace of one OS thread, the one the test's
-// goroutine is locked to. Everything that goroutine does — IPC calls, the
-// processes it starts, reading /proc/sysvipc, the test's cleanups — is in
-// the namespace; other goroutines and subtests are not, unless they join
-// it with Namespace.Join or are started with Namespace.Go. Isolate's
-// documentation has the details. POSIX shared memory (/dev/shm) is not
-// part of the IPC namespace: give those objects unique names.
+// Isolate changes the IPC namespace and the mount namespace of one OS
+// thread, the one the test's goroutine is locked to, and mounts a new
+// tmpfs on /dev/shm in the latter. Everything that goroutine does — IPC
+// calls, POSIX shared memory and named semaphores (shm_open, sem_open,
+// anything under /dev/shm), the processes it starts, reading /proc/sysvipc
+// and /dev/shm, the test's cleanups — is in the namespaces; other
+// goroutines and subtests are not, unless they join them with
+// Namespace.Join or are started with Namespace.Go (DoAs and DoUnprivileged
+// join them too). So NoLeaks, after Isolate, cannot blame the test for
+// another package's objects. Where a tmpfs cannot be mounted, the test
+// keeps its IPC namespace and shares the machine's /dev/shm
+// (Namespace.PrivateDevShm says which): give POSIX objects unique names
+// if that may happen. Isolate's documentation has the details.
 //
 // # Built programs
 //

@@ -1,5 +1,7 @@
 package shmtest
 
+import "golang.org/x/sys/unix"
+
 // Compiles returns how many times a compiler or go build has run in this
 // test binary.
 func Compiles() int64 { return compiles.Load() }
@@ -24,3 +26,10 @@ func GoProgramName(wd, pkg string) string { return goProgramName(wd, pkg) }
 
 // Run32 runs a -m32 probe program as CanRun32 does and says why it failed.
 func Run32(bin string) error { return run32(bin) }
+
+// FailDevShmMount makes Isolate's tmpfs mount on /dev/shm fail with err
+// until restore is called. Not for parallel tests.
+func FailDevShmMount(err error) (restore func()) {
+	mountTmpfs = func(string, string, string, uintptr, string) error { return err }
+	return func() { mountTmpfs = unix.Mount }
+}

@@ -15,7 +15,7 @@ import (
 )
 
 // threadNS is the inode of the calling thread's IPC namespace.
-func threadNS(t *testing.T) uint64 {
+func threadNS(t testing.TB) uint64 {
 	t.Helper()
 	var st unix.Stat_t
 	if err := unix.Stat("/proc/thread-self/ns/ipc", &st); err != nil {

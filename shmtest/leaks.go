@@ -39,22 +39,29 @@ const devShm = "/dev/shm"
 // segment the test removes in a cleanup is not a leak. A killed process
 // detaches its segments but does not remove them; that is a leak.
 //
-// The System V lists are those of the calling thread's IPC namespace,
-// read again by the cleanup on the same goroutine: after Isolate, the
-// test's own namespace, where nothing else runs. Without Isolate the lists
+// The System V lists are those of the calling thread's IPC namespace, and
+// /dev/shm is the one the calling thread sees, both read again by the
+// cleanup on the same goroutine: after Isolate, the test's own namespace
+// and its private /dev/shm, where nothing else runs. Without Isolate they
 // are the machine's: a test running in parallel (t.Parallel, another
 // package's test binary, any program) may make an object during this test
-// and get it blamed on this one. /dev/shm is the same for every IPC
-// namespace, so only entries that appeared during the test and were not
-// there at its start count, and in parallel tests those too may belong to
-// another test: give POSIX objects names unique to the test.
+// and get it blamed on this one. Where Isolate could not give the test a
+// /dev/shm of its own (Namespace.PrivateDevShm), /dev/shm is the machine's
+// too, and a /dev/shm entry NoLeaks blames may belong to another test:
+// give POSIX objects names unique to the test there. In either case only
+// what appeared during the test and was not there at its start counts.
 func NoLeaks(t testing.TB) {
 	t.Helper()
 	ns, err := threadNamespace()
 	if err != nil {
 		t.Fatalf("shmtest.NoLeaks: %v", err)
 	}
+	mnt, err := threadMountNamespace()
+	if err != nil {
+		t.Fatalf("shmtest.NoLeaks: %v", err)
+	}
 	_, private := isolated.Load(ns)
+	_, privateShm := privateMounts.Load(mnt)
 	before, err := listIPC()
 	if err != nil {
 		t.Fatalf("shmtest.NoLeaks: %v", err)
@@ -69,6 +76,16 @@ func NoLeaks(t testing.TB) {
 		if now != ns {
 			t.Errorf("shmtest.NoLeaks: the check runs in IPC namespace ipc:[%d], the start was in ipc:[%d]: "+
 				"call NoLeaks from the test's goroutine, after Isolate", now, ns)
+			return
+		}
+		nowMnt, err := threadMountNamespace()
+		if err != nil {
+			t.Errorf("shmtest.NoLeaks: %v", err)
+			return
+		}
+		if nowMnt != mnt {
+			t.Errorf("shmtest.NoLeaks: the check runs in mount namespace mnt:[%d] (its own /dev/shm), the start was in mnt:[%d]: "+
+				"call NoLeaks from the test's goroutine, after Isolate", nowMnt, mnt)
 			return
 		}
 		after, err := listIPC()
@@ -103,8 +120,8 @@ func NoLeaks(t testing.TB) {
 		if sysv && !private {
 			b.WriteString(" This test was not isolated, so a test or program running at the same time may have made the System V objects: shmtest.Isolate gives a test an IPC namespace of its own.")
 		}
-		if posix {
-			b.WriteString(" /dev/shm is shared by every IPC namespace, so a test running at the same time may have made the /dev/shm entries: give them names unique to the test.")
+		if posix && !privateShm {
+			b.WriteString(" This test's /dev/shm was the machine's, so a test running at the same time may have made the /dev/shm entries: give them names unique to the test (shmtest.Isolate gives a test a /dev/shm of its own where it can mount one).")
 		}
 		b.WriteString(")")
 		t.Errorf("%s", b.String())

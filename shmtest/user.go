@@ -51,21 +51,33 @@ func RequireRoot(t testing.TB) {
 // and Go wrappers change every thread of the process). The thread is thrown
 // away afterwards; the rest of the test keeps its own credentials.
 //
-// The thread first joins the calling thread's IPC namespace, so after
-// Isolate, DoAs from the test's goroutine runs fn in the test's namespace.
-// Goroutines fn starts run elsewhere, with the test's credentials;
-// processes it starts run as uid.
+// The thread first joins the calling thread's IPC namespace and mount
+// namespace (so its /dev/shm), keeping the working directory, so after
+// Isolate, DoAs from the test's goroutine runs fn in the test's namespace
+// and with the test's private /dev/shm. Goroutines fn starts run
+// elsewhere, with the test's credentials; processes it starts run as uid.
 //
 // fn runs on another goroutine: it must not call t.FailNow, t.Fatal or
 // t.Skip (if it does, or panics, DoAs fails the test). Without the
 // privilege to switch users (not root) DoAs skips the test.
 func DoAs(t testing.TB, uid, gid int, fn func()) {
 	t.Helper()
+	// Both from the same thread: the caller's, if it is locked (after
+	// Isolate), or one of the threads in the process's namespaces.
+	runtime.LockOSThread()
 	ns, err := os.Open("/proc/thread-self/ns/ipc")
+	var mnt *mountNamespace
+	if err == nil {
+		if mnt, err = currentMountNamespace(); err != nil {
+			ns.Close()
+		}
+	}
+	runtime.UnlockOSThread() // the caller's own lock, if any, stays
 	if err != nil {
-		t.Fatalf("shmtest.DoAs: open the IPC namespace: %v", err)
+		t.Fatalf("shmtest.DoAs: open the caller's namespaces: %v", err)
 	}
 	defer ns.Close()
+	defer mnt.close()
 	type outcome struct {
 		setup    error
 		returned bool
@@ -77,7 +89,7 @@ func DoAs(t testing.TB, uid, gid int, fn func()) {
 		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
 		var o outcome
 		defer func() { done <- o }()
-		if o.setup = becomeUser(ns, uid, gid); o.setup != nil {
+		if o.setup = becomeUser(ns, mnt, uid, gid); o.setup != nil {
 			return
 		}
 		defer func() {
@@ -104,9 +116,10 @@ func DoAs(t testing.TB, uid, gid int, fn func()) {
 // DoUnprivileged is DoAs(t, Nobody, Nobody, fn).
 func DoUnprivileged(t testing.TB, fn func()) { t.Helper(); DoAs(t, Nobody, Nobody, fn) }
 
-// becomeUser moves the calling (locked) thread into the namespace ns, if
-// it is not there already, and then to uid and gid.
-func becomeUser(ns *os.File, uid, gid int) error {
+// becomeUser moves the calling (locked) thread into the IPC namespace ns
+// and the mount namespace mnt, if it is not there already, and then to uid
+// and gid.
+func becomeUser(ns *os.File, mnt *mountNamespace, uid, gid int) error {
 	want, err := inodeOf(ns)
 	if err != nil {
 		return err
@@ -119,6 +132,9 @@ func becomeUser(ns *os.File, uid, gid int) error {
 		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWIPC); err != nil {
 			return fmt.Errorf("setns: %w", err)
 		}
+	}
+	if err := mnt.enter(); err != nil {
+		return fmt.Errorf("joining the mount namespace (/dev/shm): %w", err)
 	}
 	// Raw system calls: they change this thread only.
 	if _, _, e := unix.RawSyscall(sysSetgroups, 0, 0, 0); e != 0 {
