@@ -272,5 +272,19 @@ var Impl = sysapi.Impl{
 	Semtimedop:  Semtimedop,
 	Semctl:      Semctl,
 	SemctlStat:  SemctlStat,
-	Strerror:    Strerror,
+	Msgget:      Msgget,
+	Msgsnd:      Msgsnd,
+	Msgrcv:      Msgrcv,
+	Msgctl:      Msgctl,
+	MsgctlInfo:  MsgctlInfo,
+
+	MqOpen:         MqOpen,
+	MqUnlink:       MqUnlink,
+	MqTimedsend:    MqTimedsend,
+	MqTimedreceive: MqTimedreceive,
+	MqGetattr:      MqGetattr,
+	MqSetattr:      MqSetattr,
+	MqNotify:       MqNotify,
+
+	Strerror: Strerror,
 }

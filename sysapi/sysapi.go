@@ -1,5 +1,6 @@
 // Package sysapi is the contract between shmmap and its two implementations
-// of the System V shared memory and mmap calls.
+// of the System V shared memory, semaphore and message queue calls, mmap
+// and the POSIX shared memory and message queue calls.
 //
 // Each implementation (package cshim, which calls libc through cgo, and
 // package purego, which issues the system calls through golang.org/x/sys/unix)
@@ -98,6 +99,63 @@ type Impl struct {
 	Semctl func(id int, num int, cmd int, arg int) (result int, err error)
 	// SemctlStat is semctl(2) with IPC_STAT.
 	SemctlStat func(id int, desc *SemidDS) error
+
+	// Msgget is msgget(2): the identifier of the message queue at key,
+	// created if flag has IPC_CREAT (with the permission bits of flag).
+	Msgget func(key int, flag int) (id int, err error)
+	// Msgsnd is msgsnd(2): it sends msg as one message of type mtype. The
+	// implementation builds C's struct msgbuf (a long mtype followed by the
+	// text) and passes msgsz = len(msg). mtype must be at least 1 (EINVAL
+	// otherwise, from the kernel) and, where a C long has 32 bits, fit in
+	// one (EINVAL otherwise, from the implementation).
+	Msgsnd func(id int, mtype int64, msg []byte, flag int) error
+	// Msgrcv is msgrcv(2) with msgsz = len(buf): it removes a message from
+	// the queue, copies its text into buf and returns its type and length.
+	// msgtyp 0 takes the first message, msgtyp > 0 the first of that type
+	// (with MSG_EXCEPT the first of another type), msgtyp < 0 the first of
+	// the lowest type at most -msgtyp; with MSG_COPY msgtyp is an index.
+	// A message longer than buf is E2BIG and stays queued, unless flag has
+	// MSG_NOERROR: it is then truncated to len(buf). On failure Msgrcv
+	// returns 0, -1 and the errno. msgtyp must fit in a C long (EINVAL).
+	Msgrcv func(id int, buf []byte, msgtyp int64, flag int) (mtype int64, n int, err error)
+	// Msgctl is msgctl(2) for IPC_STAT, MSG_STAT and MSG_STAT_ANY (which
+	// fill desc; the last two take an index for id and return the queue's
+	// id), IPC_SET (which reads desc.Uid, desc.Gid, desc.Mode and
+	// desc.Qbytes) and IPC_RMID (desc may be nil). Other commands are
+	// EINVAL; IPC_INFO and MSG_INFO are MsgctlInfo.
+	Msgctl func(id int, cmd int, desc *MsqidDS) (result int, err error)
+	// MsgctlInfo is msgctl(2) with IPC_INFO or MSG_INFO: it fills info and
+	// returns the highest index in use (0 when there are no queues).
+	MsgctlInfo func(cmd int, info *Msginfo) (maxIndex int, err error)
+
+	// MqOpen is glibc's mq_open(3): a name without a leading slash (or with
+	// a NUL byte) is EINVAL, and mq_open(2) gets the name after the slash.
+	// mode and attr are passed only when flag has O_CREAT; a nil attr
+	// creates the queue with the defaults (/proc/sys/fs/mqueue). The
+	// descriptor, closed with Close, is a file descriptor with FD_CLOEXEC.
+	MqOpen func(name string, flag int, mode uint32, attr *MqAttr) (mqd int, err error)
+	// MqUnlink is glibc's mq_unlink(3): names as for MqOpen, and EPERM is
+	// reported as EACCES.
+	MqUnlink func(name string) error
+	// MqTimedsend is mq_timedsend(3): send msg with priority prio (below
+	// MQ_PRIO_MAX), waiting while the queue is full until the absolute
+	// CLOCK_REALTIME deadline abstime (ETIMEDOUT), or forever if abstime is
+	// nil: mq_send(3).
+	MqTimedsend func(mqd int, msg []byte, prio uint, abstime *unix.Timespec) error
+	// MqTimedreceive is mq_timedreceive(3): remove the oldest message of
+	// the highest priority into buf, which must hold mq_msgsize bytes
+	// (EMSGSIZE otherwise), waiting as MqTimedsend does; a nil abstime is
+	// mq_receive(3). On failure it returns -1, 0 and the errno.
+	MqTimedreceive func(mqd int, buf []byte, abstime *unix.Timespec) (n int, prio uint, err error)
+	// MqGetattr is mq_getattr(3).
+	MqGetattr func(mqd int) (attr MqAttr, err error)
+	// MqSetattr is mq_setattr(3): it sets the descriptor's O_NONBLOCK from
+	// attr.Flags (any other flag is EINVAL; the other fields are ignored)
+	// and returns the attributes from before.
+	MqSetattr func(mqd int, attr MqAttr) (old MqAttr, err error)
+	// MqNotify is mq_notify(3) for SIGEV_NONE and SIGEV_SIGNAL; a nil sev
+	// removes the caller's registration. See Sigevent.
+	MqNotify func(mqd int, sev *Sigevent) error
 
 	// Strerror is strerror(3): glibc's message for errno, "Unknown error N"
 	// for numbers glibc has no message for.
