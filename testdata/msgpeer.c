@@ -36,12 +36,12 @@
  * blocking descriptor, may block in the kernel. The peer answers when the
  * call returns and reads no further command until then (what the driver
  * sends meanwhile waits in the pipe). So a test sends the command, makes
- * sure the peer is asleep in the call (/proc/PID/wchan is do_msgsnd,
- * do_msgrcv, do_mq_timedsend or do_mq_timedreceive, and the state in
- * /proc/PID/stat is S), does what should wake it from another process
- * (receive from the full queue, remove the queue, send), and only then reads
- * the answer: "ok" for a sender woken by a receive, "err 43" (EIDRM) for a
- * receiver whose queue was removed.
+ * sure the peer is asleep in the call (on Linux 6, /proc/PID/wchan is
+ * do_msgsnd or do_msgrcv for System V, wq_sleep for POSIX either way, and
+ * the state in /proc/PID/stat is S), does what should wake it from another
+ * process (receive from the full queue, remove the queue, send), and only
+ * then reads the answer: "ok" for a sender woken by a receive, "err 43"
+ * (EIDRM) for a receiver whose queue was removed.
  *
  * # System V commands (on the peer's current queue id)
  *
