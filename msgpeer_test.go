@@ -4,7 +4,7 @@ package shmmap_test
 // driven against itself (C to C, and C to 32-bit C where the machine runs
 // those), each test in a private IPC namespace. The Go halves (the root
 // package's Queue and package posixmq) are to slot in later as more
-// msgScriptSide implementations and more peers next to the C ones; the
+// mpScriptSide implementations and more peers next to the C ones; the
 // script generator below is the Go re-implementation of the one documented
 // in msgpeer.c, checked here against the C peer's own output.
 
