@@ -20,10 +20,15 @@ type MqAttr struct {
 // SIGEV_THREAD, which glibc implements with a helper thread and a netlink
 // socket, has no Go form here; the calls refuse it with EINVAL. Go code
 // that wants to wait for a queue without a thread per waiter polls the
-// queue descriptor instead: on Linux it is a file descriptor that
-// poll(2) and epoll(7) report readable (POLLIN) when the queue holds a
-// message and writable (POLLOUT) when it has room, as the Go runtime's
-// network poller does for an os.File made from it.
+// queue descriptor instead: on Linux it is a file descriptor that poll(2)
+// and epoll(7) report readable (POLLIN) when the queue holds a message and
+// writable (POLLOUT) when it has room. The Go runtime's poller waits on it
+// like on a socket: open the queue with O_NONBLOCK, wrap the descriptor
+// with os.NewFile, and call MqTimedreceive (MqTimedsend) inside
+// SyscallConn().Read (Write) until it stops failing with EAGAIN; the
+// file's read and write deadlines then bound the wait. (Read and write on
+// the descriptor itself do not carry messages: read(2) returns the
+// queue's status line, as /dev/mqueue shows it.)
 type Sigevent struct {
 	Notify int32 // sigev_notify: SIGEV_NONE or SIGEV_SIGNAL
 	Signo  int32 // sigev_signo: the signal for SIGEV_SIGNAL
