@@ -1,6 +1,7 @@
 package shmtest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -11,16 +12,20 @@ import (
 // tests can make it fail).
 var mountTmpfs = unix.Mount
 
-// privateMounts holds the inodes of the mount namespaces Isolate made that
-// are in use, so that NoLeaks knows a /dev/shm is the test's own.
-var privateMounts sync.Map
+// privateDevShms holds the device numbers of the tmpfs file systems
+// Isolate mounted on /dev/shm for the tests that are running, so that
+// NoLeaks knows a /dev/shm is the test's own. (The device number, not the
+// mount namespace: a test may enter a further mount namespace of its own,
+// which still has the same /dev/shm.)
+var privateDevShms sync.Map
 
 // mountNamespace is a thread's mount namespace and root directory, held
 // open so that other threads can enter them.
 type mountNamespace struct {
-	ns   int // /proc/thread-self/ns/mnt
-	root int // "/", the thread's root directory (O_PATH)
-	ino  uint64
+	ns     int // /proc/thread-self/ns/mnt
+	root   int // "/", the thread's root directory (O_PATH)
+	ino    uint64
+	devShm uint64 // the device of the private /dev/shm mounted there, if any
 }
 
 // currentMountNamespace opens the calling thread's mount namespace and root
@@ -151,7 +156,28 @@ func privateDevShm() (*mountNamespace, error) {
 		mnt.close()
 		return fail(fmt.Errorf("mount -t tmpfs -o %s shmtest %s: %w", opts, devShm, err))
 	}
+	if mnt.devShm, err = devShmDevice(); err != nil || mnt.devShm == 0 {
+		mnt.close()
+		if err == nil {
+			err = fmt.Errorf("%s: %w", devShm, unix.ENOENT)
+		}
+		return fail(fmt.Errorf("after the mount: %w", err))
+	}
 	return mnt, nil
+}
+
+// devShmDevice returns the device number of the file system at /dev/shm
+// as the calling thread sees it, 0 if there is no /dev/shm.
+func devShmDevice() (uint64, error) {
+	var st unix.Stat_t
+	err := unix.Stat(devShm, &st)
+	if errors.Is(err, unix.ENOENT) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("stat %s: %w", devShm, err)
+	}
+	return uint64(st.Dev), nil
 }
 
 // threadMountNamespace returns the inode of the calling thread's mount

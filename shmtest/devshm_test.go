@@ -178,8 +178,8 @@ func TestIsolateDevShmPrivate(t *testing.T) {
 	if private.Dev == machine.Dev {
 		t.Errorf("the test's /dev/shm is the machine's (device %d)", machine.Dev)
 	}
-	if private.Mode != machine.Mode || private.Mode&0o7777 != 0o1777 {
-		t.Errorf("the private /dev/shm has mode %o, the machine's %o; want 1777", private.Mode, machine.Mode)
+	if private.Mode&unix.S_IFMT != unix.S_IFDIR || private.Mode&0o7777 != 0o1777 {
+		t.Errorf("the private /dev/shm has mode %o, want a directory of mode 1777", private.Mode)
 	}
 	for i, err := range outsideErrs {
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -337,6 +337,46 @@ func TestIsolateDevShmShared(t *testing.T) {
 		}
 	}
 	mustFail(t, ft, "POSIX shared memory object: "+leaked, "names unique to the test")
+}
+
+// TestNoLeaksFurtherMountNamespace: an isolated test that enters a mount
+// namespace of its own after NoLeaks (to mount a small tmpfs, say) still
+// has its private /dev/shm, and NoLeaks still treats it as such; one that
+// mounts another file system on /dev/shm is told the check cannot compare.
+func TestNoLeaksFurtherMountNamespace(t *testing.T) {
+	enter := func(ft *fakeTB) {
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			ft.Fatalf("unshare(CLONE_NEWNS): %v", err)
+		}
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			ft.Fatalf("mount(/, MS_REC|MS_PRIVATE): %v", err)
+		}
+	}
+	ft := fake(t, nil, func(ft *fakeTB) {
+		requirePrivateDevShm(ft, shmtest.Isolate(ft))
+		shmtest.NoLeaks(ft)
+		enter(ft)
+		if err := os.WriteFile("/dev/shm/shmtest-nested", nil, 0o600); err != nil {
+			ft.Fatalf("%v", err)
+		}
+	})
+	if ft.Skipped() {
+		t.Skip(ft.output())
+	}
+	mustFail(t, ft, "left 1 IPC object behind", "POSIX shared memory object: /dev/shm/shmtest-nested")
+	if strings.Contains(ft.output(), "unique") || strings.Contains(ft.output(), "another /dev/shm") {
+		t.Errorf("NoLeaks no longer treats /dev/shm as the test's own:\n%s", ft.output())
+	}
+
+	ft = fake(t, nil, func(ft *fakeTB) {
+		requirePrivateDevShm(ft, shmtest.Isolate(ft))
+		shmtest.NoLeaks(ft)
+		enter(ft)
+		if err := unix.Mount("other", "/dev/shm", "tmpfs", 0, "mode=1777"); err != nil {
+			ft.Fatalf("mount tmpfs: %v", err)
+		}
+	})
+	mustFail(t, ft, "the check sees another /dev/shm", "call NoLeaks from the test's goroutine, after Isolate")
 }
 
 // offMainThread runs fn on a goroutine that is not on the process's main

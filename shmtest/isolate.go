@@ -42,9 +42,9 @@ type Namespace struct {
 // not the IPC one, it then calls unshare(CLONE_NEWNS) on the same thread,
 // makes every mount in the new mount namespace private, so that nothing it
 // mounts propagates to the machine (mount("", "/", "", MS_REC|MS_PRIVATE,
-// "")), and mounts a new tmpfs on /dev/shm, mode 1777 like the machine's,
-// with the same size limit and nosuid, nodev and noexec flags. Only
-// /dev/shm differs from the machine's file system. The thread is never
+// "")), and mounts a new, empty tmpfs on /dev/shm: mode 1777 like the
+// machine's, with its size and inode limits and its nosuid, nodev and
+// noexec flags. Only /dev/shm differs from the machine's file system. The thread is never
 // unlocked, so the runtime terminates it when the goroutine ends instead
 // of handing it to other goroutines; and the runtime never starts a new
 // thread by cloning a locked one (it asks a clean template thread to), so
@@ -131,7 +131,7 @@ func Isolate(t testing.TB) *Namespace {
 		t.Logf("shmtest.Isolate: /dev/shm stays the machine's (NoLeaks may blame the test for another's POSIX objects): %v", err)
 	} else {
 		ns.mnt = mnt
-		privateMounts.Store(mnt.ino, true)
+		privateDevShms.Store(mnt.devShm, true)
 	}
 	isolated.Store(ino, true)
 	t.Cleanup(ns.close)
@@ -233,7 +233,7 @@ func (ns *Namespace) close() {
 	ns.file.Close()
 	isolated.Delete(ns.ino)
 	if ns.mnt != nil {
-		privateMounts.Delete(ns.mnt.ino)
+		privateDevShms.Delete(ns.mnt.devShm)
 		ns.mnt.close()
 	}
 }

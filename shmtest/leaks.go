@@ -56,12 +56,12 @@ func NoLeaks(t testing.TB) {
 	if err != nil {
 		t.Fatalf("shmtest.NoLeaks: %v", err)
 	}
-	mnt, err := threadMountNamespace()
+	shmDev, err := devShmDevice()
 	if err != nil {
 		t.Fatalf("shmtest.NoLeaks: %v", err)
 	}
 	_, private := isolated.Load(ns)
-	_, privateShm := privateMounts.Load(mnt)
+	_, privateShm := privateDevShms.Load(shmDev)
 	before, err := listIPC()
 	if err != nil {
 		t.Fatalf("shmtest.NoLeaks: %v", err)
@@ -78,14 +78,14 @@ func NoLeaks(t testing.TB) {
 				"call NoLeaks from the test's goroutine, after Isolate", now, ns)
 			return
 		}
-		nowMnt, err := threadMountNamespace()
+		nowDev, err := devShmDevice()
 		if err != nil {
 			t.Errorf("shmtest.NoLeaks: %v", err)
 			return
 		}
-		if nowMnt != mnt {
-			t.Errorf("shmtest.NoLeaks: the check runs in mount namespace mnt:[%d] (its own /dev/shm), the start was in mnt:[%d]: "+
-				"call NoLeaks from the test's goroutine, after Isolate", nowMnt, mnt)
+		if nowDev != shmDev {
+			t.Errorf("shmtest.NoLeaks: the check sees another /dev/shm (device %#x) than the start did (device %#x): "+
+				"call NoLeaks from the test's goroutine, after Isolate", nowDev, shmDev)
 			return
 		}
 		after, err := listIPC()
