@@ -1,0 +1,72 @@
+// Package posixmq implements POSIX message queues that interoperate with
+// glibc's mq_open, mq_send, mq_receive, mq_timedsend, mq_timedreceive,
+// mq_getattr and mq_unlink, in pure Go (system calls through package
+// purego; no cgo, so it builds with CGO_ENABLED=0). A queue is the
+// kernel's: a Go process and a C process open the same name and exchange
+// messages, and priorities, limits and counts are the ones C sees.
+//
+// # Names
+//
+// Open and Unlink follow glibc: the name must start with a slash, which is
+// stripped, and what follows goes to mq_open(2); so "/jobs" is C's
+// mq_open("/jobs", ...). A name without the leading slash is EINVAL; the
+// kernel refuses an empty name, one with another slash, "." and "..", and
+// one longer than NAME_MAX. Queues live in the IPC namespace of the
+// calling thread, and are listed under /dev/mqueue where mqueue is
+// mounted.
+//
+// # Waiting without a thread
+//
+// A message queue descriptor is a file descriptor that poll(2) and epoll
+// report readable while the queue holds a message and writable while it
+// has room. Open therefore always opens the descriptor with O_NONBLOCK
+// (whatever flag says) and wraps it in an *os.File, which registers it
+// with the Go runtime's poller, as for a socket. Send and Receive first
+// call mq_timedsend or mq_timedreceive once; if the queue is full (empty)
+// they wait in SyscallConn().Write (Read) and call again each time the
+// poller reports the queue ready, until the call stops failing with
+// EAGAIN. A blocked call costs a parked goroutine, not an OS thread: a
+// thousand goroutines waiting on a thousand queues run on GOMAXPROCS
+// threads and a few more.
+//
+// Each waiting call waits on a descriptor of its own (a dup of Open's; the
+// same open file description, so the same queue and flags), because
+// deadlines belong to an *os.File and the poller admits one reader at a
+// time per file. A queue keeps a few of these for reuse and closes them in
+// Close.
+//
+// # Contexts
+//
+// SendContext and ReceiveContext set ctx's deadline as the waiting file's
+// write (read) deadline, and register context.AfterFunc(ctx, ...) to set
+// that deadline to the past when ctx is cancelled, which wakes the wait at
+// once. They then return ctx.Err(). No message is lost or duplicated: a
+// message leaves the queue only in an mq_timedreceive that succeeds, whose
+// result is returned even if ctx ended meanwhile, and the poller makes no
+// further call once the deadline has passed; so when ReceiveContext
+// returns ctx.Err(), the message it did not take is still in the queue.
+// Likewise SendContext has added its message if and only if it returns
+// nil. C's ETIMEDOUT from mq_timedsend and mq_timedreceive corresponds to
+// context.DeadlineExceeded. As in C, both first try without waiting, so
+// they succeed when ctx is already done but the call need not wait.
+//
+// # O_NONBLOCK
+//
+// A queue opened with O_NONBLOCK keeps mq_send's and mq_receive's EAGAIN
+// semantics: Send, Receive and their Context forms fail at once with an
+// error matching ErrWouldBlock and unix.EAGAIN where they would wait, as
+// mq_timedsend does in C on such a descriptor. TrySend and TryReceive
+// behave that way on every queue. Attr reports Flags as the caller opened
+// the queue.
+//
+// # Errors
+//
+// Errors are *QueueError, naming the glibc function and the queue, and
+// wrapping the errno: errors.Is(err, fs.ErrExist) (EEXIST),
+// fs.ErrNotExist (ENOENT), fs.ErrPermission (EACCES), unix.EMSGSIZE (a
+// message longer than the queue's MsgSize, or a receive buffer shorter
+// than it), unix.EINVAL (a priority from PrioMax up, bad attributes), and
+// unix.EBADF (sending on a queue opened O_RDONLY, receiving on one opened
+// O_WRONLY) work. After Close every call returns an error matching
+// ErrClosed, and calls blocked when Close is called return with it.
+package posixmq
