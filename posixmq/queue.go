@@ -35,7 +35,7 @@ type Queue struct {
 
 	mu     sync.Mutex
 	closed bool
-	idle   []*waiter             // waiter descriptors ready for reuse
+	idle   []*waiter            // waiter descriptors ready for reuse
 	all    map[*waiter]struct{} // every waiter descriptor, idle or in use
 }
 
