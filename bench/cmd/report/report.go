@@ -45,7 +45,8 @@ func targets() []target {
 		target{Name: "as fast as mmap-go (zero-copy)", Row: "BenchmarkMapWrite/shmmap.Bytes", Base: "BenchmarkMapWrite/mmap-go", Max: 1},
 		target{Name: "as fast as mmap-go", Row: "BenchmarkMapSync/shmmap.Sync", Base: "BenchmarkMapSync/mmap-go", Max: 1},
 	)
-	return append(ts, ringTargets()...)
+	ts = append(ts, ringTargets()...)
+	return append(ts, msgTargets()...)
 }
 
 func writeReport(w *strings.Builder, res *results, rounds int, benchtime string, took time.Duration, raw, chart string) {
@@ -92,6 +93,7 @@ func writeReport(w *strings.Builder, res *results, rounds int, benchtime string,
 		}
 	}
 	writeRingSections(w, res, chart)
+	writeMsgSection(w, res)
 
 	fmt.Fprintf(w, "\n## Targets\n\n| target | row | against | ratio (median, min–max) | result |\n|---|---|---|---|---|\n")
 	passed, failed := 0, 0

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The message-queue round trips: BenchmarkMsgRoundTrip (System V) and
+// BenchmarkMqRoundTrip (POSIX), rows C, cshim, purego and the safe API.
+var msgFamilies = []struct {
+	Family, Title, Safe string // Safe: the safe API's row
+}{
+	{"BenchmarkMsgRoundTrip", "System V msgsnd+msgrcv", "Queue"},
+	{"BenchmarkMqRoundTrip", "POSIX mq_timedsend+mq_timedreceive", "posixmq"},
+}
+
+// msgTargets: per round trip, purego within 5% of C and the safe API
+// within 10%.
+func msgTargets() []target {
+	var ts []target
+	for _, f := range msgFamilies {
+		ts = append(ts,
+			target{Name: "purego ≤ 1.05× C", Row: f.Family + "/purego", Base: f.Family + "/C", Max: 1.05},
+			target{Name: "safe API ≤ 1.10× C", Row: f.Family + "/" + f.Safe, Base: f.Family + "/C", Max: 1.10})
+	}
+	return ts
+}
+
+func writeMsgSection(w *strings.Builder, res *results) {
+	fmt.Fprintf(w, "\n## Message-queue round trips, 64-byte message (ns per round trip, lower is better)\n\n")
+	fmt.Fprintf(w, "Two processes, one pinging and one echoing, as in the pipe and ring round trips. System V: one queue (IPC_PRIVATE); ping sends type 1 and waits for type 2, and the echo answers each type 1 with a type 2. ")
+	fmt.Fprintf(w, "POSIX: two queues (mq_msgsize 64), one each way, mq_timedsend and mq_timedreceive without a deadline. ")
+	fmt.Fprintf(w, "Both processes of a row run the same code: C (bench/c/msg.c), cshim or purego (the contract's calls), or the safe API (shmmap.Queue, package posixmq). ")
+	fmt.Fprintf(w, "Unlike the pipe and ring rows, both processes run on one CPU, so that every row pays the same two context switches per round trip and not, depending on where the scheduler puts them, the wake-up of an idle CPU; these figures are therefore not comparable with the rows above. ")
+	fmt.Fprintf(w, "Go's ends retry a call interrupted by the runtime's signals (EINTR), as any Go caller must.\n\n")
+	fmt.Fprintf(w, "| queue | row | median | min–max | × C (median, min–max) |\n|---|---|---|---|---|\n")
+	for _, f := range msgFamilies {
+		for _, row := range res.row {
+			if !strings.HasPrefix(row, f.Family+"/") {
+				continue
+			}
+			ns := res.ns[row]
+			lo, hi := ns.minMax()
+			r := ratio(ns, res.ns[f.Family+"/C"])
+			rlo, rhi := r.minMax()
+			fmt.Fprintf(w, "| %s | %s | %s | %s–%s | %.2f× (%.2f–%.2f) |\n", f.Title, strings.TrimPrefix(row, f.Family+"/"), fmtNs(ns.median()), fmtNs(lo), fmtNs(hi), r.median(), rlo, rhi)
+		}
+		if len(res.ns[f.Family+"/"+f.Safe]) == 0 {
+			fmt.Fprintf(w, "| %s | %s | not measured (skipped: `go test -v -bench RoundTrip` says why) | — | — |\n", f.Title, f.Safe)
+		}
+	}
+}
