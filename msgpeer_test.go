@@ -11,6 +11,8 @@ package shmmap_test
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -25,6 +27,8 @@ import (
 	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/shmmap/shmmap"
+	"github.com/shmmap/shmmap/impls"
 	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
 )
@@ -915,16 +919,90 @@ func mpSetSysctl(t *testing.T, name string, v int) int {
 // send.
 const mpScriptMessages = 10000
 
-// TestMsgpeerScript runs the System V script from one C peer to another:
-// the records of both must be what mpMessage, mpStep and msgrcv's rules
-// give, and the same for every pair of ABIs (the reference a Go half's run
-// is compared with).
+// mpGoScript is a Go half of a System V script: the root package's Queue,
+// through one implementation, sending with TrySend and receiving with
+// ReceiveWith (NoWait, and Except for MSG_EXCEPT), generating with
+// mpMessage and mpStep and recording as msgpeer.c's sndscript and
+// rcvscript do.
+type mpGoScript struct {
+	q   *shmmap.Queue
+	s   *mpScript
+	buf []byte
+	rec bytes.Buffer
+}
+
+func (g *mpGoScript) sendBatch(t *testing.T, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		class, data := mpMessage(g.s.seed, uint64(i), g.s.max)
+		if err := g.q.TrySend(int64(class)+1, data); err != nil {
+			t.Fatalf("Go TrySend of script message %d (%d bytes): %v", i, len(data), err)
+		}
+		fmt.Fprintf(&g.rec, "%v\n", mpRecordOf(int64(class)+1, data))
+	}
+}
+
+func (g *mpGoScript) receiveBatch(t *testing.T, from, to int) {
+	t.Helper()
+	step := func(msgtyp int64, flags int) bool {
+		opts := shmmap.ReceiveOpts{NoWait: flags&unix.IPC_NOWAIT != 0, Except: flags&mpMsgExcept != 0}
+		typ, n, err := g.q.ReceiveWith(context.Background(), g.buf, msgtyp, opts)
+		if errors.Is(err, shmmap.ErrWouldBlock) && errors.Is(err, unix.ENOMSG) {
+			fmt.Fprintf(&g.rec, "%d %#o err %d\n", msgtyp, flags, int(unix.ENOMSG))
+			return false
+		}
+		if err != nil {
+			t.Fatalf("Go ReceiveWith(%d, %+v): %v", msgtyp, opts, err)
+		}
+		fmt.Fprintf(&g.rec, "%d %#o %v\n", msgtyp, flags, mpRecordOf(typ, g.buf[:n]))
+		return true
+	}
+	for i := from; i < to; i++ {
+		step(mpStep(g.s.seed, uint64(i)))
+	}
+	for step(0, unix.IPC_NOWAIT) {
+	}
+}
+
+func (g *mpGoScript) records(*testing.T) []byte { return g.rec.Bytes() }
+
+// mpSide names one end of a script row: a C peer (path) or the Go Queue
+// through an implementation (sys).
+type mpSide struct {
+	name string
+	path string
+	sys  *shmmap.System
+}
+
+// mpScriptRows is every (sender, receiver) row of the script test: the C
+// pairs of mpPairs, then C with Go and Go with C for each implementation
+// built in, with the 32-bit C peer too where there is one.
+func mpScriptRows(t *testing.T) [][2]mpSide {
+	var rows [][2]mpSide
+	for _, p := range mpPairs(t) {
+		rows = append(rows, [2]mpSide{{name: p[0].name, path: p[0].path}, {name: p[1].name, path: p[1].path}})
+	}
+	for _, b := range mpBuilds(t) {
+		for _, impl := range impls.All() {
+			g := mpSide{name: "Go-" + impl.Name, sys: shmmap.Using(impl)}
+			c := mpSide{name: b.name, path: b.path}
+			rows = append(rows, [2]mpSide{c, g}, [2]mpSide{g, c})
+		}
+	}
+	return rows
+}
+
+// TestMsgpeerScript runs the System V script between every row of
+// mpScriptRows: C to C (whose records must be what mpMessage, mpStep and
+// msgrcv's rules give), C to Go and Go to C through each implementation.
+// Every row's receiver must record exactly what the first row's (C to C)
+// did, and every sender what the model says.
 func TestMsgpeerScript(t *testing.T) {
 	const seed = 0x5eed1e55
 	var script *mpScript
 	var ref []byte
-	for _, pair := range mpPairs(t) {
-		t.Run(pair[0].name+"-"+pair[1].name, func(t *testing.T) {
+	for _, row := range mpScriptRows(t) {
+		t.Run(row[0].name+"-"+row[1].name, func(t *testing.T) {
 			shmtest.Isolate(t)
 			shmtest.NoLeaks(t)
 			msgmax := mpSysctl(t, "kernel/msgmax")
@@ -934,23 +1012,50 @@ func TestMsgpeerScript(t *testing.T) {
 			if script == nil || script.max != msgmax {
 				script = newMPScript(seed, mpScriptMessages, msgmax)
 			}
-			a := startMP(t, "A", pair[0].path, false)
-			b := startMP(t, "B", pair[1].path, false)
-			id := a.ok(t, "get 0 %#o", unix.IPC_CREAT|0o600) // IPC_PRIVATE
-			mpRemoveAtEnd(t, id)
-			b.ok(t, "id %s", id)
-			qbytes, err := strconv.Atoi(b.fields(t, "stat")["qbytes"])
+			// The first C side creates the queue; the other side finds it
+			// by id.
+			var owner *mpPeer
+			var id string
+			var sides [2]mpScriptSide
+			for i, side := range row {
+				if side.path == "" {
+					continue
+				}
+				p := startMP(t, string(rune('A'+i)), side.path, false)
+				if owner == nil {
+					owner = p
+					id = p.ok(t, "get 0 %#o", unix.IPC_CREAT|0o600) // IPC_PRIVATE
+					mpRemoveAtEnd(t, id)
+				} else {
+					p.ok(t, "id %s", id)
+				}
+				sides[i] = newMPCScript(t, p, false, script)
+			}
+			for i, side := range row {
+				if side.sys == nil {
+					continue
+				}
+				n, err := strconv.Atoi(id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q, err := side.sys.OpenQueueID(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sides[i] = &mpGoScript{q: q, s: script, buf: make([]byte, script.max)}
+			}
+			qbytes, err := strconv.Atoi(owner.fields(t, "stat")["qbytes"])
 			if err != nil {
 				t.Fatal(err)
 			}
 			batches := script.batches(qbytes, 32)
 			t.Logf("%d messages in %d batches (msg_qbytes %d)", len(script.msgs), len(batches), qbytes)
-			snd, rcv := newMPCScript(t, a, false, script), newMPCScript(t, b, false, script)
-			mpRunScript(t, snd, rcv, batches)
+			mpRunScript(t, sides[0], sides[1], batches)
 
 			wantSent, wantReceived := script.sysvRecords(batches)
-			mpSameRecords(t, "the sender's records", []byte(wantSent), snd.records(t))
-			got := rcv.records(t)
+			mpSameRecords(t, "the sender's records", []byte(wantSent), sides[0].records(t))
+			got := sides[1].records(t)
 			mpSameRecords(t, "the receiver's records", []byte(wantReceived), got)
 			// The script is worth running: it covers every selection,
 			// empty and largest messages, and misses as well as hits.
@@ -960,11 +1065,14 @@ func TestMsgpeerScript(t *testing.T) {
 				}
 			}
 			if ref == nil {
+				if row[0].path == "" || row[1].path == "" {
+					t.Fatal("the first row must be C to C: it is the reference")
+				}
 				ref = got
 			} else {
-				mpSameRecords(t, "the receiver's records against the first pair's", ref, got)
+				mpSameRecords(t, "the receiver's records against C to C's", ref, got)
 			}
-			a.ok(t, "rmid")
+			owner.ok(t, "rmid")
 		})
 	}
 }
