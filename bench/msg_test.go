@@ -90,9 +90,8 @@ func msgEndpoint(b *testing.B, impl, kind, mode string, args ...string) *exec.Cm
 // the helper's reason where it does not.
 var probed sync.Map // "impl kind" -> string
 
-// requireMsgImpl skips the row if internal/msgbench cannot run impl for
-// kind (the safe API before it is written, for instance), with the
-// helper's reason.
+// requireMsgImpl skips the row, with the helper's reason, if
+// internal/msgbench cannot run impl for kind (its probe says so).
 func requireMsgImpl(b *testing.B, impl, kind string) {
 	b.Helper()
 	if impl == "C" {
