@@ -17,15 +17,29 @@
 //	maps    [--json] PID                      a process's shared mappings
 //	ftok    [--json] PATH PROJ                the key C's ftok(PATH, PROJ) returns
 //	layout  [--json] [--m32] [--cflags FLAGS] [--go] HEADER TYPE   a C struct's layout, or a Go struct for it
+//	sem ls  [--json]                          every semaphore set, and who waits on it
+//	sem stat [--json] SET                     one set (IPC_STAT), each semaphore, who waits
+//	sem rm  [--force] SET                     remove a set (IPC_RMID); refuses one waited on
+//	msg ls  [--json]                          every System V message queue, and who waits on it
+//	msg stat [--json] Q                       one queue (IPC_STAT), and who waits on it
+//	msg rm  [--force] Q                       remove a queue (IPC_RMID); refuses one waited on
+//	msg send [--type N] [--nowait] Q          stdin as one message (msgsnd)
+//	msg recv [--type N] [--except] [--nowait] [--json] Q   one message to stdout (msgrcv)
 //	posix ls [--json]                         POSIX shared memory objects (/dev/shm)
 //	posix rm NAME...                          shm_unlink
+//	posix mq ls [--json] [--dir DIR]          POSIX message queues (/dev/mqueue)
+//	posix mq rm NAME...                       mq_unlink
+//	posix mq send [--prio N] [--nowait] NAME  stdin as one message (mq_send)
+//	posix mq recv [--nowait] [--json] NAME    one message to stdout (mq_receive)
 //	help    [COMMAND]                         help on a command (as does COMMAND -h)
 //
 // SEG names a segment: a key in hex (0x1234) or decimal, negative allowed
 // (-5), as ipcs prints it or C's key_t holds it; id:N for the segment with
 // shmid N (the only way to name a private segment, or one removed while
 // still attached); or ftok:PATH:PROJ for the key ftok(PATH, PROJ) gives.
-// PROJ is a number (65, 0x41) or a single character (A). Numbers given to
+// PROJ is a number (65, 0x41) or a single character (A). SET (a semaphore
+// set) and Q (a message queue) take the same three forms, id:N naming the
+// semid or msqid. Numbers given to
 // flags take 0x for hex as well. Flags may come before or after the
 // arguments; -flag and --flag are the same; -- ends the flags.
 //
@@ -59,13 +73,39 @@
 // objects (/dev/shm/NAME), memfds (/memfd:NAME) and shared anonymous memory.
 // Pathnames are printed as the kernel wrote them, spaces included.
 //
+// Semaphore sets and message queues are System V's other two kinds, as
+// ipcs -s and ipcs -q list them. They have commands of their own (sem,
+// msg) rather than ipcs's -m -s -q flags on ls: each kind has its own
+// columns and JSON object, and ls and ls --json stay a list of segments.
+// sem ls reads /proc/sysvipc/sem (shmmap.ListSemaphoreSets) and asks each
+// set's semaphores for GETVAL, GETPID, GETNCNT and GETZCNT (which needs
+// read permission; the counts are then "-", or null in JSON); msg ls reads
+// /proc/sysvipc/msg (shmmap.ListQueues). The threads waiting on a set or
+// queue are found in /proc/PID/task/TID/syscall: a thread asleep in semop
+// or semtimedop (msgsnd or msgrcv) shows the call's number and its first
+// argument, the id (for a 32-bit process, also ipc(2) and its second
+// argument). Only threads of shmmap's IPC namespace whose syscall file the
+// user may read (root: all) are found. sem rm refuses a set whose
+// semaphores have waiters (GETNCNT or GETZCNT above 0) or that a thread is
+// found waiting on; msg rm refuses a queue a thread is found waiting on,
+// since the kernel keeps no count of a queue's waiters. Both name the
+// waiters; --force removes the object anyway, and the waiters' calls fail
+// with EIDRM.
+//
+// posix mq ls lists the mqueue file system mounted on /dev/mqueue (or
+// --dir), the only place the kernel shows POSIX message queues; where none
+// is mounted it fails and says how to mount one (mount -t mqueue none
+// /dev/mqueue). Each queue's counts come from mq_getattr, and QSIZE and
+// NOTIFY_PID from its file. The other posix mq commands need no mount.
+//
 // posix ls lists the regular files in /dev/shm, where glibc's shm_open
 // keeps POSIX shared memory objects; names beginning sem. are glibc's named
 // semaphores (sem_open) and are marked as such.
 //
 // # JSON output
 //
-// ls, stat, maps, posix ls, ftok and layout take --json and then print one JSON
+// ls, stat, sem ls, sem stat, msg ls, msg stat, msg recv, maps, posix ls,
+// posix mq ls, posix mq recv, ftok and layout take --json and then print one JSON
 // value and a newline. The field names below are stable: fields may be
 // added, but none is renamed or removed. Keys are strings of 0x and eight
 // lower-case hex digits (the 32 bits of the key_t, as ipcs prints them);
@@ -89,6 +129,36 @@
 //	removed   bool     IPC_RMID was called; destroyed at the last detach (ipcs: dest)
 //	locked    bool     SHM_LOCK was called (ipcs: locked)
 //	attached  array    the processes found attached: {"pid": number, "command": string, "access": "rw", "r", "w" or "-"}
+//
+// sem ls prints an array of semaphore sets, sorted by semid, and sem stat
+// one set:
+//
+//	key       string   "0x00001234"; "0x00000000" for a private set
+//	semid     number
+//	owner, group, uid, gid, cuid, cgid, mode   as for ls
+//	nsems     number   semaphores in the set
+//	otime     string or null: the last semop
+//	ctime     string   creation or last change (IPC_SET, SETVAL)
+//	ncnt, zcnt  number or null (no read permission): GETNCNT and GETZCNT summed over the set
+//	semaphores  array or null: {"num", "value" (GETVAL), "pid" (GETPID), "ncnt", "zcnt"}, numbers
+//	waiters   array    the threads found waiting: {"pid": number, "tid": number, "command": string, "call": "semop" or "semtimedop"}
+//
+// msg ls prints an array of message queues, sorted by msqid, and msg stat
+// one queue:
+//
+//	key       string   "0x00001234"; "0x00000000" for a private queue
+//	msqid     number
+//	owner, group, uid, gid, cuid, cgid, mode   as for ls
+//	cbytes    number   bytes of message text queued (ipcs: used-bytes)
+//	qnum      number   messages queued (ipcs: messages)
+//	qbytes    number or null: msg_qbytes, the most bytes the queue holds (null where the kernel will not tell)
+//	lspid, lrpid       numbers: the last msgsnd and msgrcv
+//	stime, rtime       string or null: last send, last receive
+//	ctime     string   creation or last IPC_SET
+//	waiters   array    as for sem, with "call" "msgsnd" or "msgrcv"
+//
+// msg recv --json prints {"type": number, "size": number, "hex": string},
+// and posix mq recv --json {"prio": number, "size": number, "hex": string}.
 //
 // maps prints an object:
 //
@@ -117,6 +187,17 @@
 //	owner, group  strings, as for ls
 //	uid, gid  numbers
 //	mtime     string
+//
+// posix mq ls prints an array of queues, sorted by name:
+//
+//	name      string   "/NAME", as given to mq_open
+//	path      string   "/dev/mqueue/NAME"
+//	mode      string   "0600"
+//	owner, group  strings, uid, gid numbers, as for ls
+//	messages, maxmsg, msgsize  number or null (the queue could not be opened): mq_getattr's mq_curmsgs, mq_maxmsg, mq_msgsize
+//	qsize     number   bytes queued, as the kernel counts them (QSIZE)
+//	notify_pid  number   the process registered with mq_notify, 0 for none
+//	mtime     string or null: last send or receive
 //
 // ftok prints an object: path (string), proj (number) and key (string).
 //
@@ -184,7 +265,7 @@ type command struct {
 
 // commands are the subcommands in the order the usage lists them; posix
 // has its own (posixCommands).
-var commands = []*command{lsCmd, statCmd, createCmd, rmCmd, catCmd, writeCmd, mapsCmd, ftokCmd, layoutCmd, posixCmd}
+var commands = []*command{lsCmd, statCmd, createCmd, rmCmd, catCmd, writeCmd, mapsCmd, ftokCmd, layoutCmd, semCmd, msgCmd, posixCmd}
 
 // lookup returns the command of list called name (the last word of its
 // full name: "ls" for "posix ls"), or nil.
@@ -289,13 +370,25 @@ func help(e *env, args []string) error {
 // printUsage prints the list of commands.
 func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "usage: shmmap [-impl cshim|purego] COMMAND [ARGS]\n\n")
-	fmt.Fprintf(w, "System V shared memory segments, POSIX shared memory objects and shared mappings.\n\nCommands:\n")
-	list := append([]*command{}, commands[:len(commands)-1]...)
-	list = append(list, posixCommands...)
-	for _, c := range list {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	fmt.Fprintf(w, "System V shared memory segments, semaphore sets and message queues, POSIX shared memory objects and message queues, and shared mappings.\n\nCommands:\n")
+	// Groups of commands are listed by their subcommands.
+	groups := map[*command][]*command{semCmd: semCommands, msgCmd: msgCommands, posixCmd: posixCommands, posixMqCmd: mqCommands}
+	var list []*command
+	var expand func(cs []*command)
+	expand = func(cs []*command) {
+		for _, c := range cs {
+			if subs, ok := groups[c]; ok {
+				expand(subs)
+			} else {
+				list = append(list, c)
+			}
+		}
 	}
-	fmt.Fprintf(w, "  %-10s %s\n", "help", "help on a command (or COMMAND -h)")
+	expand(commands)
+	for _, c := range list {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-14s %s\n", "help", "help on a command (or COMMAND -h)")
 	fmt.Fprintf(w, "\n%s\n\nGlobal flags:\n  -impl cshim|purego\n\timplementation of the C calls (default purego)\n", segHelp)
 	fmt.Fprintf(w, "\nExit status: 0 success, 1 failure, 2 usage error.\n")
 }

@@ -20,12 +20,12 @@ var posixCmd = &command{
 	name:    "posix",
 	args:    "ls|rm ...",
 	summary: "POSIX shared memory objects",
-	help:    "POSIX shared memory objects (shm_open), in " + shmDir + ": 'shmmap posix ls' and 'shmmap posix rm NAME...'.",
+	help:    "POSIX shared memory objects (shm_open), in " + shmDir + ": 'shmmap posix ls' and 'shmmap posix rm NAME...'; POSIX message queues (mq_open): 'shmmap posix mq ls|rm|send|recv' ('shmmap posix mq -h').",
 	run:     runPosix,
 }
 
 // posixCommands are the subcommands of posix.
-var posixCommands = []*command{posixLsCmd, posixRmCmd}
+var posixCommands = []*command{posixLsCmd, posixRmCmd, posixMqCmd}
 
 // runPosix dispatches shmmap posix ls and rm.
 func runPosix(e *env, c *command, args []string) error {
@@ -39,9 +39,9 @@ func runPosix(e *env, c *command, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return usagef(c, "missing ls or rm")
+		return usagef(c, "missing ls, rm or mq")
 	}
-	return usagef(c, "unknown command %q: want ls or rm", pos[0])
+	return usagef(c, "unknown command %q: want ls, rm or mq", pos[0])
 }
 
 // posixLsCmd lists the objects.
