@@ -1104,3 +1104,118 @@ func TestMsgpeerPOSIXScript(t *testing.T) {
 		})
 	}
 }
+
+// mpGoAsleep waits until a thread of this process sleeps in one of the
+// kernel functions named (its wchan), failing at once if done reports
+// first: the Go half of waitAsleep.
+func mpGoAsleep[T any](t *testing.T, done <-chan T, wchan ...string) {
+	t.Helper()
+	shmtest.WaitFor(t, "a Go thread asleep in "+strings.Join(wchan, " or "), mpTimeout, func() bool {
+		select {
+		case r := <-done:
+			t.Fatalf("the Go call returned without blocking: %+v", r)
+		default:
+		}
+		dirs, _ := os.ReadDir("/proc/self/task")
+		for _, d := range dirs {
+			w, err := os.ReadFile("/proc/self/task/" + d.Name() + "/wchan")
+			if err == nil && slices.Contains(wchan, string(w)) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestMsgpeerSysVGo crosses the blocking cases between Go (Queue through
+// each implementation) and C (each ABI): a full queue blocks the sender
+// until the other language receives, and removing the queue wakes a
+// receiver blocked in the other language with EIDRM.
+func TestMsgpeerSysVGo(t *testing.T) {
+	for _, b := range mpBuilds(t) {
+		for _, impl := range impls.All() {
+			t.Run(b.name+"-Go-"+impl.Name, func(t *testing.T) {
+				ns := shmtest.Isolate(t)
+				shmtest.NoLeaks(t)
+				sys := shmmap.Using(impl)
+				c := startMP(t, "C", b.path, false)
+				q, err := sys.CreateQueue(0x5108, 0o600)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { q.Remove() })
+				c.ok(t, "get %#x 0", 0x5108)
+				if err := q.SetMaxBytes(10); err != nil {
+					t.Fatal(err)
+				}
+				buf := make([]byte, 100)
+
+				// Go sender blocked on the full queue until C receives.
+				if err := q.TrySend(1, []byte("ten bytes!")); err != nil {
+					t.Fatal(err)
+				}
+				sent := make(chan error, 1)
+				ns.Go(t, func() { sent <- q.Send(2, []byte("ab")) })
+				mpGoAsleep(t, sent, "do_msgsnd")
+				if got, want := c.do(t, "rcv 100 0 0"), "ok 1 "+mpHex([]byte("ten bytes!")); got != want {
+					t.Errorf("C's receive from the full queue: %q, want %q", got, want)
+				}
+				if err := <-sent; err != nil {
+					t.Errorf("Go's blocked Send after C made room: %v", err)
+				}
+				if got, want := c.do(t, "rcv 100 0 0"), "ok 2 "+mpHex([]byte("ab")); got != want {
+					t.Errorf("the message Go's blocked Send sent: %q, want %q", got, want)
+				}
+
+				// C sender blocked on the full queue until Go receives.
+				c.ok(t, "snd 1 %s %#o", mpHex([]byte("0123456789")), unix.IPC_NOWAIT)
+				n := c.lines()
+				c.send(t, "snd 3 %s 0", mpHex([]byte("cd")))
+				c.waitAsleep(t, "do_msgsnd")
+				c.noAnswerYet(t, n)
+				if typ, n, err := q.Receive(buf, 0); err != nil || typ != 1 || string(buf[:n]) != "0123456789" {
+					t.Errorf("Go's receive from the full queue: %d %q %v", typ, buf[:max(n, 0)], err)
+				}
+				if got := c.answer(t); got != "ok" {
+					t.Errorf("C's blocked send after Go made room: %q", got)
+				}
+				if typ, n, err := q.ReceiveContext(context.Background(), buf, 3); err != nil || string(buf[:n]) != "cd" {
+					t.Errorf("the message C's blocked send sent: %d %q %v", typ, buf[:max(n, 0)], err)
+				}
+
+				// Go receiver blocked (with a context that could end) woken
+				// with EIDRM when C removes the queue.
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				got := make(chan error, 1)
+				ns.Go(t, func() {
+					_, _, err := q.ReceiveContext(ctx, buf, 0)
+					got <- err
+				})
+				mpGoAsleep(t, got, "do_msgrcv")
+				c.ok(t, "rmid")
+				if err := <-got; !errors.Is(err, unix.EIDRM) {
+					t.Errorf("Go's receive blocked on the queue C removed: %v, want EIDRM", err)
+				}
+
+				// C receiver blocked woken with EIDRM when Go removes it.
+				q2, err := sys.CreateQueue(0x5109, 0o600)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { q2.Remove() })
+				c.ok(t, "get %#x 0", 0x5109)
+				n = c.lines()
+				c.send(t, "rcv 100 0 0")
+				c.waitAsleep(t, "do_msgrcv")
+				c.noAnswerYet(t, n)
+				if err := q2.Remove(); err != nil {
+					t.Fatal(err)
+				}
+				if got := c.answer(t); got != mpErr(unix.EIDRM) {
+					t.Errorf("C's receive blocked on the queue Go removed: %q, want %q", got, mpErr(unix.EIDRM))
+				}
+			})
+		}
+	}
+}
