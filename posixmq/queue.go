@@ -32,11 +32,12 @@ type Queue struct {
 	nonblock bool // the caller opened it with O_NONBLOCK
 	file     *os.File
 	conn     syscall.RawConn
+	base     *waiter // file and conn as a waiter; never in all
 
 	mu     sync.Mutex
 	closed bool
 	idle   []*waiter            // waiter descriptors ready for reuse
-	all    map[*waiter]struct{} // every waiter descriptor, idle or in use
+	all    map[*waiter]struct{} // every dup, idle or in use
 }
 
 // Open is mq_open(3): it opens the queue name, which must start with a
@@ -76,6 +77,8 @@ func Open(name string, flag int, perm fs.FileMode, attr *Attr) (*Queue, error) {
 		q.file.Close()
 		return nil, &QueueError{Op: "mq_open", Name: name, Err: err}
 	}
+	q.base = &waiter{file: q.file, conn: q.conn}
+	q.idle = append(q.idle, q.base)
 	return q, nil
 }
 

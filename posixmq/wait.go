@@ -7,7 +7,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/shmmap/shmmap/purego"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,12 +20,14 @@ var (
 // maxIdle is how many waiter descriptors a queue keeps for reuse.
 const maxIdle = 4
 
-// A waiter is a descriptor of the queue (a dup of Open's, so the same
-// open file description) on which one call at a time waits in the poller.
-// Each waiting call has its own because read and write deadlines belong to
-// an *os.File, and the poller lets only one call at a time wait for
-// reading on a file: with one each, waits neither serialise nor share a
-// deadline.
+// A waiter is a descriptor of the queue on which one call at a time waits
+// in the poller: Open's own (the attempts that do not wait use it through
+// RawConn.Control, which neither takes its read or write lock nor heeds
+// its deadlines), or a dup of it (the same open file description). Each
+// waiting call has its own because read and write deadlines belong to an
+// *os.File, and the poller lets only one call at a time wait for reading
+// on a file: with one each, waits neither serialise nor share a deadline,
+// and a queue with one waiter at a time needs no dup.
 type waiter struct {
 	file *os.File
 	conn syscall.RawConn
@@ -73,7 +74,7 @@ func (q *Queue) putWaiter(w *waiter, dirty bool) {
 	if q.closed {
 		return // Close closed it
 	}
-	if len(q.idle) < maxIdle {
+	if w == q.base || len(q.idle) < maxIdle {
 		q.idle = append(q.idle, w)
 		return
 	}
@@ -89,7 +90,7 @@ func (q *Queue) isClosed() bool {
 
 // send runs mq_send on the queue: wait tells whether to wait while full.
 func (q *Queue) send(op string, ctx context.Context, msg []byte, prio uint, wait bool) error {
-	return q.do(op, ctx, true, wait, func(fd int) error { return purego.MqTimedsend(fd, msg, prio, nil) })
+	return q.do(op, ctx, true, wait, func(fd int) error { return trySend(fd, msg, prio) })
 }
 
 // receive runs mq_receive on the queue: wait tells whether to wait while
@@ -99,7 +100,7 @@ func (q *Queue) receive(op string, ctx context.Context, buf []byte, wait bool) (
 	var prio uint
 	err := q.do(op, ctx, false, wait, func(fd int) error {
 		var err error
-		n, prio, err = purego.MqTimedreceive(fd, buf, nil)
+		n, prio, err = tryReceive(fd, buf)
 		return err
 	})
 	if err != nil {
