@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -18,9 +19,29 @@ import (
 	"github.com/shmmap/shmmap/shmtest"
 )
 
-func TestMain(m *testing.M) { shmtest.Main(m) }
+// TestMain fails the run if a queue a test named is left behind in the
+// machine's namespace (those of isolated tests went with their namespace).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	shmtest.RemoveBuilds()
+	namesMu.Lock()
+	defer namesMu.Unlock()
+	for _, name := range names {
+		if q, err := posixmq.Open(name, os.O_RDONLY, 0, nil); err == nil {
+			q.Close()
+			posixmq.Unlink(name)
+			fmt.Fprintln(os.Stderr, "queue left behind:", name)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
-var nameSeq atomic.Int64
+var (
+	nameSeq atomic.Int64
+	namesMu sync.Mutex
+	names   []string // every name qname gave
+)
 
 // qname returns a queue name no other test uses (the process id, a
 // sequence number and the test's name), and unlinks it at the end of the
@@ -36,6 +57,9 @@ func qname(t *testing.T) string {
 		test = test[:60]
 	}
 	name := fmt.Sprintf("/posixmq-%d-%d-%s", os.Getpid(), nameSeq.Add(1), test)
+	namesMu.Lock()
+	names = append(names, name)
+	namesMu.Unlock()
 	t.Cleanup(func() { posixmq.Unlink(name) })
 	return name
 }
