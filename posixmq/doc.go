@@ -29,11 +29,16 @@
 // thousand goroutines waiting on a thousand queues run on GOMAXPROCS
 // threads and a few more.
 //
-// Each waiting call waits on a descriptor of its own (a dup of Open's; the
-// same open file description, so the same queue and flags), because
-// deadlines belong to an *os.File and the poller admits one reader at a
-// time per file. A queue keeps a few of these for reuse and closes them in
-// Close.
+// Each waiting call waits on a descriptor of its own, because deadlines
+// belong to an *os.File and the poller admits one reader at a time per
+// file: the first uses Open's descriptor, and calls that wait at the same
+// time use dups of it (the same open file description, so the same queue
+// and flags), which the queue keeps for reuse and closes in Close. The
+// attempts that do not wait go through RawConn.Control, which takes no lock
+// and heeds no deadline. Since the descriptor is non-blocking the kernel
+// never sleeps in an attempt, so for messages up to 64 KiB it is a raw
+// system call: a burst of goroutines that try and then wait does not make
+// the runtime hand their Ps to new OS threads.
 //
 // # Contexts
 //
