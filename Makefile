@@ -64,7 +64,7 @@ cross:
 # C peers too (glibc's 32-bit sem_t, the ring, segments and semaphores).
 # Where the kernel does not run 32-bit binaries (ia32 emulation off), it says
 # so and only builds the 386 test binaries.
-PKGS_386 := . ./purego ./conformance ./procmaps ./posixsem ./ring ./examples/... ./cmd/... ./shmtest/... ./layout/...
+PKGS_386 := . ./purego ./conformance ./procmaps ./posixsem ./posixmq ./ring ./examples/... ./cmd/... ./shmtest/... ./layout/...
 
 test-386:
 	@probe=$$(mktemp -d); \
