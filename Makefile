@@ -48,7 +48,7 @@ test-race:
 # (shmtest, layout), which needs no cgo.
 test-nocgo:
 	CGO_ENABLED=0 $(GO) build ./purego ./procmaps ./impls ./cmd/... .
-	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./examples/... ./cmd/... ./shmtest/... ./layout/...
+	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./examples/... ./cmd/... ./shmtest/... ./layout/... ./posixmq/...
 
 # Every package builds without cgo on each architecture, and its tests
 # compile (go vet type-checks them).
