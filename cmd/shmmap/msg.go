@@ -153,14 +153,20 @@ func runMsgLs(e *env, c *command, args []string) error {
 }
 
 // findQueue is the common start of the subcommands on one queue: parse the
-// flags in fset and the one Q argument, and find the queue's id.
-func findQueue(e *env, c *command, fset *flag.FlagSet, args []string) (*segRef, int, error) {
+// flags in fset and the one Q argument, run check (if not nil: the
+// command's own usage checks), and find the queue's id.
+func findQueue(e *env, c *command, fset *flag.FlagSet, args []string, check func() error) (*segRef, int, error) {
 	pos, err := e.parse(c, fset, args)
 	if err != nil {
 		return nil, 0, err
 	}
 	if err := wantArgs(c, pos, "Q"); err != nil {
 		return nil, 0, err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, 0, err
+		}
 	}
 	ref, err := msgKind.parseRef(pos[0])
 	if err != nil {
@@ -216,7 +222,7 @@ With --json, prints one queue as msg ls --json does.`,
 func runMsgStat(e *env, c *command, args []string) error {
 	fs := newFlagSet(c.name)
 	asJSON := fs.Bool("json", false, "print JSON")
-	ref, id, err := findQueue(e, c, fs, args)
+	ref, id, err := findQueue(e, c, fs, args, nil)
 	if err != nil {
 		return err
 	}
@@ -281,7 +287,7 @@ is removed anyway, at once: the waiters' calls fail with EIDRM.
 func runMsgRm(e *env, c *command, args []string) error {
 	fs := newFlagSet(c.name)
 	force := fs.Bool("force", false, "remove the queue even if processes wait on it")
-	ref, id, err := findQueue(e, c, fs, args)
+	ref, id, err := findQueue(e, c, fs, args, nil)
 	if err != nil {
 		return err
 	}
@@ -319,12 +325,14 @@ func runMsgSend(e *env, c *command, args []string) error {
 	typ := &intFlag{v: 1}
 	fs.Var(typ, "type", "the message's `TYPE` (mtype), at least 1")
 	nowait := fs.Bool("nowait", false, "fail instead of waiting while the queue is full (IPC_NOWAIT)")
-	ref, id, err := findQueue(e, c, fs, args)
+	ref, id, err := findQueue(e, c, fs, args, func() error {
+		if typ.v < 1 {
+			return usagef(c, "--type %d: a message's type must be at least 1", typ.v)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	if typ.v < 1 {
-		return usagef(c, "--type %d: a message's type must be at least 1", typ.v)
 	}
 	data, err := io.ReadAll(e.stdin)
 	if err != nil {
@@ -383,12 +391,14 @@ func runMsgRecv(e *env, c *command, args []string) error {
 	except := fs.Bool("except", false, "with --type N > 0: the first message of another type (MSG_EXCEPT)")
 	nowait := fs.Bool("nowait", false, "fail instead of waiting while there is no message (IPC_NOWAIT)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	ref, id, err := findQueue(e, c, fs, args)
+	ref, id, err := findQueue(e, c, fs, args, func() error {
+		if *except && typ.v <= 0 {
+			return usagef(c, "--except needs --type N with N > 0")
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	if *except && typ.v <= 0 {
-		return usagef(c, "--except needs --type N with N > 0")
 	}
 	impl := e.system().Impl()
 	size := 8192
