@@ -1,0 +1,423 @@
+package pthread
+
+// The futex protocols of glibc 2.36's mutexes, transcribed from
+// nptl/pthread_mutex_lock.c, pthread_mutex_timedlock.c,
+// pthread_mutex_trylock.c, pthread_mutex_unlock.c and
+// pthread_mutex_cond_lock.c, and the low-level lock of nptl/lowlevellock.c
+// and sysdeps/nptl/lowlevellock.h. Go's atomic operations are sequentially
+// consistent, stronger than the acquire and release orderings glibc asks
+// for; the fields glibc reads and writes plainly (__owner, __count,
+// __nusers) are accessed atomically here too, which changes nothing for C.
+
+import (
+	"context"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// waiter is the blocking part of a lock: the context (nil for Lock), the
+// futex timeout from its deadline and, once the caller first sleeps, the
+// wake-up that makes a cancellation without a deadline visible.
+type waiter struct {
+	ctx      context.Context
+	started  bool
+	abs      *unix.Timespec
+	leaving  chan struct{}
+	finished chan struct{}
+	stop     func() bool
+}
+
+// sleep waits on the futex word addr while it holds val. It returns nil
+// after any wake-up (the caller tries the mutex again before anything
+// else: a wake-up may have been meant for it) and ctx's error once ctx is
+// done.
+func (w *waiter) sleep(addr *uint32, val uint32) error {
+	if w.ctx != nil {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		if !w.started {
+			w.started = true
+			if deadline, ok := w.ctx.Deadline(); ok {
+				w.abs = absTimeout(deadline)
+			}
+			if w.ctx.Done() != nil {
+				w.leaving = make(chan struct{})
+				w.finished = make(chan struct{})
+				w.stop = context.AfterFunc(w.ctx, func() {
+					defer close(w.finished)
+					wakeUntil(addr, w.leaving)
+				})
+			}
+		}
+	}
+	switch e := futexSleep(addr, val, w.abs); e {
+	case 0, unix.EAGAIN, unix.EINTR:
+		return nil
+	case unix.ETIMEDOUT:
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		// The real-time clock passed the deadline a moment before ctx's
+		// own timer fired.
+		return context.DeadlineExceeded
+	default:
+		return e
+	}
+}
+
+// done ends the cancellation wake-ups, if any; the waker touches the
+// memory, so it must have stopped before the lock returns.
+func (w *waiter) done() {
+	if w.stop == nil {
+		return
+	}
+	close(w.leaving)
+	if !w.stop() {
+		<-w.finished
+	}
+}
+
+// lllLock is lll_lock (lll_cond_lock when cond: the lock word goes to 2
+// at once) with __lll_lock_wait, or lll_clocklock with
+// __lll_clocklock_wait when w has a context.
+func (m *Mutex) lllLock(w *waiter, cond bool) error {
+	start := uint32(1)
+	if cond {
+		start = 2
+	}
+	if casU32(m.f.lock, 0, start) {
+		return nil
+	}
+	for swapU32(m.f.lock, 2) != 0 {
+		if err := w.sleep(m.f.lock, 2); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lllUnlock is lll_unlock: release, and wake one waiter if there may be
+// any (the lock word was 2, or, on a robust mutex, anything above 1).
+func (m *Mutex) lllUnlock() {
+	if swapU32(m.f.lock, 0) > 1 {
+		futexWakeN(m.f.lock, 1)
+	}
+}
+
+// lockWait takes the mutex for the calling goroutine, which is locked to
+// its thread if the mutex has an owner.
+func (m *Mutex) lockWait(w *waiter, cond bool) error {
+	f := m.f
+	incr := func() {
+		if !cond {
+			addU32(f.nusers, 1)
+		}
+	}
+	switch m.kind & typeMask {
+	case kindTimed, kindAdaptive:
+		if err := m.lllLock(w, cond); err != nil {
+			return err
+		}
+		storeI32(f.owner, int32(unix.Gettid()))
+		incr()
+		return nil
+	case kindRecursive:
+		tid := int32(unix.Gettid())
+		if loadI32(f.owner) == tid {
+			c := loadU32(f.count)
+			if c+1 == 0 {
+				return unix.EAGAIN
+			}
+			storeU32(f.count, c+1)
+			return nil
+		}
+		if err := m.lllLock(w, cond); err != nil {
+			return err
+		}
+		storeU32(f.count, 1)
+		storeI32(f.owner, tid)
+		incr()
+		return nil
+	case kindErrorCheck:
+		tid := int32(unix.Gettid())
+		if loadI32(f.owner) == tid {
+			return unix.EDEADLK
+		}
+		if err := m.lllLock(w, cond); err != nil {
+			return err
+		}
+		storeI32(f.owner, tid)
+		incr()
+		return nil
+	}
+	return m.robustLock(w, cond)
+}
+
+// robustLock is the PTHREAD_MUTEX_ROBUST_* case of
+// __pthread_mutex_lock_full (and of __pthread_mutex_clocklock_common and
+// __pthread_mutex_cond_lock_full).
+func (m *Mutex) robustLock(w *waiter, cond bool) error {
+	f := m.f
+	tid := uint32(unix.Gettid())
+	head, err := robustHead(int(tid))
+	if err != nil {
+		return err
+	}
+	setPending(head, uintptr(unsafe.Pointer(f.listNext)))
+	// assume is FUTEX_WAITERS once this thread may share that flag with
+	// other waiters (from the start for the condition variable's relock).
+	var assume uint32
+	if cond {
+		assume = futexWaiters
+	}
+	old := loadU32(f.lock)
+	for {
+		if old == 0 {
+			if casU32(f.lock, 0, tid|assume) {
+				break
+			}
+			old = loadU32(f.lock)
+			continue
+		}
+		if old&futexOwnerDied != 0 {
+			// The previous owner died: take the mutex, inconsistent.
+			newval := tid | old&futexWaiters | assume
+			if !casU32(f.lock, old, newval) {
+				old = loadU32(f.lock)
+				continue
+			}
+			storeU32(f.count, 1)
+			storeI32(f.owner, ownerInconsistent)
+			enqueue(head, f)
+			setPending(head, 0)
+			if cond {
+				addU32(f.nusers, ^uint32(0))
+			}
+			return ErrOwnerDead
+		}
+		if old&futexTIDMask == tid {
+			switch m.kind & typeMask {
+			case kindRobust | kindErrorCheck:
+				setPending(head, 0)
+				return unix.EDEADLK
+			case kindRobust | kindRecursive:
+				setPending(head, 0)
+				c := loadU32(f.count)
+				if c+1 == 0 {
+					return unix.EAGAIN
+				}
+				storeU32(f.count, c+1)
+				return nil
+			}
+			// A robust normal mutex relocked by its owner deadlocks, as
+			// in C (LockContext times out).
+		}
+		if old&futexWaiters == 0 {
+			if !casU32(f.lock, old, old|futexWaiters) {
+				old = loadU32(f.lock)
+				continue
+			}
+			old |= futexWaiters
+		}
+		assume |= futexWaiters
+		if err := w.sleep(f.lock, old); err != nil {
+			setPending(head, 0)
+			return err
+		}
+		old = loadU32(f.lock)
+	}
+	if loadI32(f.owner) == ownerNotRecoverable {
+		storeU32(f.count, 0)
+		m.lllUnlock()
+		setPending(head, 0)
+		return ErrNotRecoverable
+	}
+	storeU32(f.count, 1)
+	enqueue(head, f)
+	setPending(head, 0)
+	storeI32(f.owner, int32(tid))
+	if !cond {
+		addU32(f.nusers, 1)
+	}
+	return nil
+}
+
+// trylock is pthread_mutex_trylock: EBUSY when the mutex is taken.
+func (m *Mutex) trylock() (bool, error) {
+	f := m.f
+	switch m.kind & typeMask {
+	case kindRecursive:
+		tid := int32(unix.Gettid())
+		if loadI32(f.owner) == tid {
+			c := loadU32(f.count)
+			if c+1 == 0 {
+				return false, unix.EAGAIN
+			}
+			storeU32(f.count, c+1)
+			return true, nil
+		}
+		if !casU32(f.lock, 0, 1) {
+			return false, unix.EBUSY
+		}
+		storeI32(f.owner, tid)
+		storeU32(f.count, 1)
+		addU32(f.nusers, 1)
+		return true, nil
+	case kindTimed, kindAdaptive, kindErrorCheck:
+		if !casU32(f.lock, 0, 1) {
+			return false, unix.EBUSY
+		}
+		storeI32(f.owner, int32(unix.Gettid()))
+		addU32(f.nusers, 1)
+		return true, nil
+	}
+	return m.robustTrylock()
+}
+
+// robustTrylock is the PTHREAD_MUTEX_ROBUST_* case of
+// __pthread_mutex_trylock.
+func (m *Mutex) robustTrylock() (bool, error) {
+	f := m.f
+	tid := uint32(unix.Gettid())
+	head, err := robustHead(int(tid))
+	if err != nil {
+		return false, err
+	}
+	setPending(head, uintptr(unsafe.Pointer(f.listNext)))
+	old := loadU32(f.lock)
+	for {
+		if old&futexOwnerDied != 0 {
+			if !casU32(f.lock, old, tid|old&futexWaiters) {
+				old = loadU32(f.lock)
+				continue
+			}
+			storeU32(f.count, 1)
+			storeI32(f.owner, ownerInconsistent)
+			enqueue(head, f)
+			setPending(head, 0)
+			return true, ErrOwnerDead
+		}
+		if old&futexTIDMask == tid {
+			switch m.kind & typeMask {
+			case kindRobust | kindErrorCheck:
+				setPending(head, 0)
+				return false, unix.EDEADLK
+			case kindRobust | kindRecursive:
+				setPending(head, 0)
+				c := loadU32(f.count)
+				if c+1 == 0 {
+					return false, unix.EAGAIN
+				}
+				storeU32(f.count, c+1)
+				return true, nil
+			}
+		}
+		if casU32(f.lock, 0, tid) {
+			break
+		}
+		old = loadU32(f.lock)
+		if old&futexOwnerDied == 0 {
+			if old == 0 {
+				continue
+			}
+			setPending(head, 0)
+			return false, unix.EBUSY
+		}
+	}
+	if loadI32(f.owner) == ownerNotRecoverable {
+		// glibc 2.36 leaves the lock word taken here (it tests the
+		// value the compare-and-swap replaced against the thread id);
+		// releasing it is what its lock does and what the comment means.
+		storeU32(f.count, 0)
+		m.lllUnlock()
+		setPending(head, 0)
+		return false, ErrNotRecoverable
+	}
+	enqueue(head, f)
+	setPending(head, 0)
+	storeI32(f.owner, int32(tid))
+	addU32(f.nusers, 1)
+	storeU32(f.count, 1)
+	return true, nil
+}
+
+// unlockWired is __pthread_mutex_unlock_usercnt(mutex, decr).
+func (m *Mutex) unlockWired(decr bool) error {
+	f := m.f
+	switch m.kind & typeMask {
+	case kindTimed, kindAdaptive:
+	case kindRecursive:
+		if loadI32(f.owner) != int32(unix.Gettid()) {
+			return unix.EPERM
+		}
+		c := loadU32(f.count) - 1
+		storeU32(f.count, c)
+		if c != 0 {
+			return nil
+		}
+	case kindErrorCheck:
+		if loadI32(f.owner) != int32(unix.Gettid()) || loadU32(f.lock) == 0 {
+			return unix.EPERM
+		}
+	default:
+		return m.robustUnlock(decr)
+	}
+	storeI32(f.owner, 0)
+	if decr {
+		addU32(f.nusers, ^uint32(0))
+	}
+	m.lllUnlock()
+	return nil
+}
+
+// robustUnlock is the PTHREAD_MUTEX_ROBUST_* case of
+// __pthread_mutex_unlock_full.
+func (m *Mutex) robustUnlock(decr bool) error {
+	f := m.f
+	tid := uint32(unix.Gettid())
+	var newOwner int32
+	lock := loadU32(f.lock)
+	if m.kind&typeMask == kindRobust|kindRecursive {
+		if lock&futexTIDMask == tid && loadI32(f.owner) == ownerInconsistent {
+			c := loadU32(f.count) - 1
+			storeU32(f.count, c)
+			if c != 0 {
+				return ErrNotRecoverable // still held
+			}
+			newOwner = ownerNotRecoverable
+		} else {
+			if loadI32(f.owner) != int32(tid) {
+				return unix.EPERM
+			}
+			c := loadU32(f.count) - 1
+			storeU32(f.count, c)
+			if c != 0 {
+				return nil
+			}
+		}
+	} else {
+		if lock&futexTIDMask != tid || lock == 0 {
+			return unix.EPERM
+		}
+		if loadI32(f.owner) == ownerInconsistent {
+			newOwner = ownerNotRecoverable
+		}
+	}
+	head, err := robustHead(int(tid))
+	if err != nil {
+		return err
+	}
+	setPending(head, uintptr(unsafe.Pointer(f.listNext)))
+	dequeue(head, f)
+	storeI32(f.owner, newOwner)
+	if decr {
+		addU32(f.nusers, ^uint32(0))
+	}
+	if swapU32(f.lock, 0)&futexWaiters != 0 {
+		futexWakeN(f.lock, 1)
+	}
+	setPending(head, 0)
+	return nil
+}

@@ -1,0 +1,151 @@
+package pthread
+
+// The robust list: how a thread that dies holding robust mutexes has them
+// released by the kernel. See the package documentation ("Robust mutexes
+// and goroutines") for the design; the list operations are glibc's
+// ENQUEUE_MUTEX and DEQUEUE_MUTEX (nptl/descr.h, 2.36).
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const ptrSize = unsafe.Sizeof(uintptr(0))
+
+// headSize is sizeof(struct robust_list_head): the list's first entry, the
+// futex offset and list_op_pending, three words.
+const headSize = 3 * ptrSize
+
+// futexOffset is the head's futex_offset: from an entry (&__list.__next)
+// to the lock word, as glibc sets it.
+const futexOffset = offLock - offListNext
+
+// slotSize is what a head takes here: a word before it (glibc's
+// robust_prev, which the 64-bit list operations write when the list is
+// empty), then the head itself.
+const slotSize = ptrSize + headSize
+
+// heads are the robust list heads this package registered, by thread id,
+// in memory outside the Go heap that is never freed: the kernel reads a
+// head when its thread exits, whenever that is.
+var heads struct {
+	sync.Mutex
+	byTID map[int]uintptr // the address of the head (after its prev word)
+	page  []byte          // the rest of the last page carved into slots
+}
+
+// word is the machine word at addr, which is memory outside the Go heap
+// (a head) or in the caller's shared mapping (a mutex's list field).
+func word(addr uintptr) *uintptr {
+	return (*uintptr)(*(*unsafe.Pointer)(unsafe.Pointer(&addr)))
+}
+
+// robustHead returns the robust list head of the calling thread, which
+// must be locked to its goroutine and have thread id tid: the one already
+// registered (by this package, or by glibc in a cgo program, whose head
+// has the same layout), or a new one registered with set_robust_list.
+func robustHead(tid int) (uintptr, error) {
+	var head, size uintptr
+	_, _, e := unix.RawSyscall(unix.SYS_GET_ROBUST_LIST, 0, uintptr(unsafe.Pointer(&head)), uintptr(unsafe.Pointer(&size)))
+	if e != 0 {
+		return 0, fmt.Errorf("get_robust_list: %w", e)
+	}
+	if head != 0 {
+		if size != headSize {
+			return 0, fmt.Errorf("this thread's robust list head is %d bytes, not struct robust_list_head's %d: %w", size, headSize, unix.EINVAL)
+		}
+		if off := int(*word(head + ptrSize)); off != futexOffset {
+			return 0, fmt.Errorf("this thread's robust list has futex offset %d, glibc's mutexes need %d: %w", off, futexOffset, unix.EINVAL)
+		}
+		return head, nil
+	}
+	heads.Lock()
+	defer heads.Unlock()
+	h, ok := heads.byTID[tid]
+	if !ok {
+		// A new thread, or one with the id of a thread that exited: its
+		// head (if any) is free again, since this thread has none.
+		if len(heads.page) < int(slotSize) {
+			page, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+			if err != nil {
+				return 0, fmt.Errorf("allocating a robust list head: %w", err)
+			}
+			heads.page = page
+		}
+		h = uintptr(unsafe.Pointer(&heads.page[0])) + ptrSize
+		heads.page = heads.page[slotSize:]
+		if heads.byTID == nil {
+			heads.byTID = make(map[int]uintptr)
+		}
+		heads.byTID[tid] = h
+	}
+	*word(h - ptrSize) = 0 // robust_prev
+	*word(h) = h           // an empty list points to its head
+	off := futexOffset
+	*word(h + ptrSize) = uintptr(off)
+	*word(h + 2*ptrSize) = 0 // list_op_pending
+	if _, _, e := unix.RawSyscall(unix.SYS_SET_ROBUST_LIST, h, headSize, 0); e != 0 {
+		return 0, fmt.Errorf("set_robust_list: %w", e)
+	}
+	return h, nil
+}
+
+// setPending sets the head's list_op_pending: the mutex (its list entry)
+// being locked or unlocked, which the kernel also looks at if the thread
+// dies in the middle; 0 when done.
+func setPending(head, entry uintptr) {
+	atomic.StoreUintptr(word(head+2*ptrSize), entry)
+}
+
+// enqueue is ENQUEUE_MUTEX: put the mutex whose __list.__next is at entry
+// at the front of the thread's list.
+func enqueue(head uintptr, f fields) {
+	entry := uintptr(unsafe.Pointer(f.listNext))
+	first := atomic.LoadUintptr(word(head))
+	if is64 == 1 {
+		// next->__prev, where next is the first entry's __pthread_list_t
+		// (or the head's robust_prev when the list is empty).
+		atomic.StoreUintptr(word(first&^1-ptrSize), entry)
+		atomic.StoreUintptr(f.listNext, first)
+		atomic.StoreUintptr(f.listPrev, head)
+	} else {
+		atomic.StoreUintptr(f.listNext, first)
+	}
+	atomic.StoreUintptr(word(head), entry)
+}
+
+// dequeue is DEQUEUE_MUTEX: take the mutex out of the thread's list.
+func dequeue(head uintptr, f fields) {
+	entry := uintptr(unsafe.Pointer(f.listNext))
+	if is64 == 1 {
+		next, prev := atomic.LoadUintptr(f.listNext), atomic.LoadUintptr(f.listPrev)
+		atomic.StoreUintptr(word(next&^1-ptrSize), prev) // next->__prev
+		atomic.StoreUintptr(word(prev&^1), next)         // prev->__next
+		atomic.StoreUintptr(f.listPrev, 0)
+		atomic.StoreUintptr(f.listNext, 0)
+		return
+	}
+	runp := atomic.LoadUintptr(word(head)) &^ 1
+	if runp == entry {
+		atomic.StoreUintptr(word(head), atomic.LoadUintptr(word(runp)))
+		return
+	}
+	// Bounded as the kernel bounds its walk (ROBUST_LIST_LIMIT), and
+	// stopping at the head: a mutex missing from the list is left alone.
+	for range 2048 {
+		if runp == head {
+			return
+		}
+		next := atomic.LoadUintptr(word(runp)) &^ 1
+		if next == entry {
+			atomic.StoreUintptr(word(runp), atomic.LoadUintptr(word(next)))
+			atomic.StoreUintptr(f.listNext, 0)
+			return
+		}
+		runp = next
+	}
+}
