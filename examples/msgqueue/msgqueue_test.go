@@ -3,8 +3,9 @@ package msgqueue_test
 // The message-queue server and client, tested with nothing but the kit a
 // user has: shmtest (namespaces, builds, runs, diffs, leaks) and go-cmp.
 // Every expected line is computed here from the request, as the protocol in
-// c/msgqueue.h says, not copied from a run; every server with every client
-// must then print what the C pair prints, byte for byte.
+// c/msgqueue.h says, not copied from a run; every server with every client,
+// C and Go, must then print what the C pair prints, byte for byte. (What
+// they put on the queue is compared in queuebytes_test.go.)
 
 import (
 	"debug/elf"
@@ -33,27 +34,41 @@ type prog struct {
 	path string
 }
 
-// programs builds the servers and the clients: the C ones now. A Go port
-// is one more row, {"Go", shmtest.BuildGo(t, "./server")}, and every test
-// below runs it against every other half.
+// programs builds the servers and the clients, C and Go: every test below
+// runs each server against each client.
 //
 // A 386 test binary builds its C programs with -m32 where the machine can,
-// as a 32-bit Go port must meet a 32-bit C peer (the request differs
+// as the 32-bit Go ports must meet a 32-bit C peer (the request differs
 // between the ABIs: see c/msgqueue.h); where it cannot, the C programs are
-// the C compiler's default and the log says so.
+// the C compiler's default and the log says so, and the Go ports, which
+// are always built for the test binary's architecture, are left out
+// rather than fail against C programs of the other ABI.
 func programs(t *testing.T) (servers, clients []prog) {
 	t.Helper()
 	var cflags []string
+	goToo := true
 	if runtime.GOARCH == "386" {
 		if ok, reason := shmtest.CanRun32(); ok {
 			cflags = []string{"-m32"}
 		} else {
-			t.Logf("the C programs are the C compiler's default ABI, not i386: %s", reason)
+			t.Logf("the C programs are the C compiler's default ABI, not i386, and the 386 Go ports are left out: %s", reason)
+			goToo = false
 		}
 	}
 	servers = []prog{{"C", shmtest.BuildC(t, "c/server.c", cflags...)}}
 	clients = []prog{{"C", shmtest.BuildC(t, "c/client.c", cflags...)}}
+	if goToo {
+		servers = append(servers, prog{"Go", buildGo(t, "./server", runtime.GOARCH)})
+		clients = append(clients, prog{"Go", buildGo(t, "./client", runtime.GOARCH)})
+	}
 	return servers, clients
+}
+
+// buildGo builds the Go port in dir for goarch, without cgo (the ports are
+// pure Go).
+func buildGo(t *testing.T, dir, goarch string) string {
+	t.Helper()
+	return shmtest.BuildGo(t, dir, "GOARCH="+goarch, "CGO_ENABLED=0")
 }
 
 // keyFile makes the file whose ftok key names the queue.
@@ -305,31 +320,54 @@ func elfClass(t *testing.T, path string) elf.Class {
 // int 4, char[64], padded to a multiple of 8) and 72 on i386 (4 + 4 + 64) —
 // so the server refuses it, and the client says so and exits 1, rather
 // than either reading garbage; the server goes on serving its own ABI's
-// clients. Two 32-bit programs work together exactly as two 64-bit ones.
+// clients. Every 32-bit server and client, C (-m32) or Go (GOARCH=386),
+// meets every 64-bit one so; and the 32-bit programs work together exactly
+// as the 64-bit C pair does.
 func TestOtherABI(t *testing.T) {
 	shmtest.Require32(t)
-	build := func(src string) (native, m32 prog) {
-		native = prog{"C", shmtest.BuildC(t, src)}
-		m32 = prog{"C-m32", shmtest.BuildC(t, src, "-m32")}
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "386" {
+		t.Skipf("the Go ports' two x86 builds need an x86 machine, not %s", runtime.GOARCH)
+	}
+	// build returns the C program of src as the compiler's default (64-bit)
+	// and -m32, and the Go port in dir as amd64 and 386.
+	build := func(src, dir string) (abi64, abi32 []prog) {
+		native := prog{"C", shmtest.BuildC(t, src)}
+		m32 := prog{"C-m32", shmtest.BuildC(t, src, "-m32")}
 		if c := elfClass(t, native.path); c != elf.ELFCLASS64 {
 			t.Skipf("the C compiler builds %v programs by default: no 64-bit side here", c)
 		}
-		if c := elfClass(t, m32.path); c != elf.ELFCLASS32 {
-			t.Fatalf("-m32 built a %v program", c)
+		go64 := prog{"Go-amd64", buildGo(t, dir, "amd64")}
+		go32 := prog{"Go-386", buildGo(t, dir, "386")}
+		for _, p := range []prog{m32, go32} {
+			if c := elfClass(t, p.path); c != elf.ELFCLASS32 {
+				t.Fatalf("%s: a %v program", p.lang, c)
+			}
 		}
-		return native, m32
+		if c := elfClass(t, go64.path); c != elf.ELFCLASS64 {
+			t.Fatalf("%s: a %v program", go64.lang, c)
+		}
+		return []prog{native, go64}, []prog{m32, go32}
 	}
-	server64, server32 := build("c/server.c")
-	client64, client32 := build("c/client.c")
+	servers64, servers32 := build("c/server.c", "./server")
+	clients64, clients32 := build("c/client.c", "./client")
 	const body64, body32 = 80, 72
 
-	for _, c := range []struct {
+	type refusal struct {
 		server, client, same prog
 		got, want            int // the request's size, the server's
-	}{
-		{server64, client32, client64, body32, body64},
-		{server32, client64, client32, body64, body32},
-	} {
+	}
+	var refusals []refusal
+	for _, server := range servers64 {
+		for _, client := range clients32 {
+			refusals = append(refusals, refusal{server, client, clients64[0], body32, body64})
+		}
+	}
+	for _, server := range servers32 {
+		for _, client := range clients64 {
+			refusals = append(refusals, refusal{server, client, clients32[0], body64, body32})
+		}
+	}
+	for _, c := range refusals {
 		t.Run(c.server.lang+"-server/"+c.client.lang+"-client", func(t *testing.T) {
 			shmtest.Isolate(t)
 			shmtest.NoLeaks(t)
@@ -358,8 +396,15 @@ func TestOtherABI(t *testing.T) {
 		})
 	}
 
+	// The 64-bit C pair first, as the reference; then every 32-bit pair.
+	pairs := [][2]prog{{servers64[0], clients64[0]}}
+	for _, server := range servers32 {
+		for _, client := range clients32 {
+			pairs = append(pairs, [2]prog{server, client})
+		}
+	}
 	var want []shmtest.Result
-	for _, pair := range [][2]prog{{server64, client64}, {server32, client32}} {
+	for _, pair := range pairs {
 		t.Run(pair[0].lang+"-server/"+pair[1].lang+"-client", func(t *testing.T) {
 			shmtest.Isolate(t)
 			shmtest.NoLeaks(t)
@@ -370,7 +415,7 @@ func TestOtherABI(t *testing.T) {
 			}
 			for i := range want {
 				if d := shmtest.Diff(want[i], got[i]); d != "" {
-					t.Errorf("step %d differs from the 64-bit pair's:\n%s", i+1, d)
+					t.Errorf("step %d differs from the 64-bit C pair's:\n%s", i+1, d)
 				}
 			}
 		})
