@@ -38,6 +38,7 @@ const (
 	offOwner    = 8
 	offNusers   = 16 - 4*is64
 	offKind     = 12 + 4*is64
+	offSpins    = 20           // short __spins (i386: __espins)
 	offListPrev = 24           // 64-bit only
 	offListNext = 20 + 12*is64 // where the robust list entries point
 )

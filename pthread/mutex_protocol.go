@@ -116,9 +116,18 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 		}
 	}
 	switch m.kind & typeMask {
-	case kindTimed, kindAdaptive:
+	case kindTimed:
 		if err := m.lllLock(w, cond); err != nil {
 			return err
+		}
+		storeI32(f.owner, int32(unix.Gettid()))
+		incr()
+		return nil
+	case kindAdaptive:
+		if cond || !casU32(f.lock, 0, 1) {
+			if err := m.adaptiveLock(w, cond); err != nil {
+				return err
+			}
 		}
 		storeI32(f.owner, int32(unix.Gettid()))
 		incr()
@@ -153,6 +162,39 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 		return nil
 	}
 	return m.robustLock(w, cond)
+}
+
+// maxAdaptiveCount is glibc's default glibc.pthread.mutex_spin_count.
+const maxAdaptiveCount = 100
+
+// adaptiveLock is the PTHREAD_MUTEX_ADAPTIVE_NP case of
+// pthread_mutex_lock after a failed trylock: spin a while, bounded by
+// twice the mutex's running average __spins plus 10, then block; and
+// update the average. glibc 2.36 adds a random jitter to its spin counts,
+// so __spins differs run to run between C and Go as it does between two C
+// runs. A timed or condition-variable lock does not spin (nor does
+// glibc's).
+func (m *Mutex) adaptiveLock(w *waiter, cond bool) error {
+	if cond || w.ctx != nil {
+		return m.lllLock(w, cond)
+	}
+	// __spins is a short, read and written plainly (Go has no 16-bit
+	// atomics; glibc does not use atomics on it either).
+	spins := (*int16)(unsafe.Add(unsafe.Pointer(m.f.lock), offSpins))
+	cur := int(*spins)
+	maxCnt := min(maxAdaptiveCount, cur*2+10)
+	cnt := 0
+	for loadU32(m.f.lock) != 0 || !casU32(m.f.lock, 0, 1) {
+		cnt++
+		if cnt >= maxCnt {
+			if err := m.lllLock(w, false); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	*spins = int16(cur + (cnt-cur)/8)
+	return nil
 }
 
 // robustLock is the PTHREAD_MUTEX_ROBUST_* case of

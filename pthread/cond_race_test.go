@@ -1,0 +1,5 @@
+//go:build race
+
+package pthread_test
+
+const raceEnabled = true
