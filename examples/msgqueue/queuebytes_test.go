@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -105,12 +106,29 @@ func gone(err error) bool {
 }
 
 // inMsgrcv reports whether a thread of process pid waits in msgrcv, as
-// its /proc/PID/task/TID/wchan says.
+// its /proc/PID/task/TID/wchan says, or else its syscall file (the
+// system call's number: msgrcv's, or on i386 also ipc's, which glibc and
+// Go may use for it).
 func inMsgrcv(pid int) bool {
-	wchans, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
-	for _, w := range wchans {
-		if b, err := os.ReadFile(w); err == nil && string(b) == "do_msgrcv" {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	for _, task := range tasks {
+		if b, err := os.ReadFile(filepath.Join(task, "wchan")); err == nil && string(b) == "do_msgrcv" {
 			return true
+		}
+		b, err := os.ReadFile(filepath.Join(task, "syscall"))
+		if err != nil {
+			continue
+		}
+		nr, _, _ := strings.Cut(string(b), " ")
+		switch runtime.GOARCH {
+		case "amd64":
+			if nr == "70" {
+				return true
+			}
+		case "386":
+			if nr == "401" || nr == "117" {
+				return true
+			}
 		}
 	}
 	return false
