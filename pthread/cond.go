@@ -1,6 +1,7 @@
 package pthread
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"unsafe"
@@ -181,3 +182,35 @@ func (c *Cond) Broadcast() error {
 func (c *Cond) String() string {
 	return fmt.Sprintf("pthread.Cond(%p)", unsafe.Pointer(&c.mem[0]))
 }
+
+// Wait is pthread_cond_wait: it atomically releases m, which the caller
+// must hold, and sleeps until Signal or Broadcast (from Go or C) wakes it,
+// then takes m again before returning. As with pthread_cond_wait, a
+// wake-up may be spurious: call it in a loop that checks the condition.
+// It returns m's error if releasing m fails (EPERM for an errorcheck or
+// robust mutex the goroutine does not hold; it then does not wait), or if
+// taking it again reports that its owner died (ErrOwnerDead: m is held) or
+// that it is not recoverable.
+func (c *Cond) Wait(m *Mutex) error {
+	return c.WaitContext(context.Background(), m)
+}
+
+// WaitContext is Wait with ctx: ctx's deadline is the absolute timeout of
+// pthread_cond_timedwait, measured on the condition variable's clock
+// (Clock), and a context that is cancelled or whose deadline passes ends
+// the wait with ctx.Err(). Whatever it returns, m is held again, as POSIX
+// requires. Like glibc, it may consume a signal and return nil even when
+// ctx is already done.
+func (c *Cond) WaitContext(ctx context.Context, m *Mutex) error {
+	if m == nil {
+		return &Error{Op: "pthread_cond_wait", Err: fmt.Errorf("nil mutex: %w", unix.EINVAL)}
+	}
+	return c.wait(ctx, condMutex{m})
+}
+
+// condMutex adapts Mutex to condLocker: the wait releases and takes the
+// mutex without changing its user count, as glibc does.
+type condMutex struct{ m *Mutex }
+
+func (l condMutex) Unlock() error { return l.m.condUnlock() }
+func (l condMutex) Lock() error   { return l.m.condLock() }

@@ -126,10 +126,10 @@ func TestCondOneWaiterBytes(t *testing.T) {
 			w0, w1 := startCondPeer(t), startCondPeer(t)
 			for round := range 3 {
 				w0.do(t, "lock")
-				w0.send(t, "wait 0")
+				w0.send(t, "waitunlock 0")
 				asleepOn(t, w0.pid(), w0.futexAddr(0, round%2), 1)
 				w1.do(t, "lock")
-				w1.send(t, "wait 1")
+				w1.send(t, "waitunlock 1")
 				asleepOn(t, w1.pid(), w1.futexAddr(1, round%2), 1)
 				if want, got := p.do(t, "dump 0"), hexOf(condMem(mem, 1)); got != want {
 					t.Errorf("round %d, one C waiter asleep: cond 0 %s, cond 1 %s", round, want, got)
@@ -153,7 +153,6 @@ func TestCondOneWaiterBytes(t *testing.T) {
 					if got := w.answer(t); got != "ok" {
 						t.Fatalf("C waiter: %s", got)
 					}
-					w.do(t, "unlock")
 				}
 				if want, got := p.do(t, "dump 0"), hexOf(condMem(mem, 1)); got != want {
 					t.Errorf("round %d, waiters gone: C's %s, Go's %s", round, want, got)
@@ -236,7 +235,7 @@ func TestCondCrossWake(t *testing.T) {
 			for range n {
 				w := startCondPeer(t)
 				w.do(t, "lock")
-				w.send(t, "wait 0")
+				w.send(t, "waitunlock 0")
 				asleepOn(t, w.pid(), w.futexAddr(0, 0), 1)
 				peers = append(peers, w)
 			}
@@ -259,7 +258,6 @@ func TestCondCrossWake(t *testing.T) {
 				if got := w.answer(t); got != "ok" {
 					t.Fatalf("C waiter: %s", got)
 				}
-				w.do(t, "unlock")
 			}
 			for range n {
 				select {

@@ -21,6 +21,8 @@
  *                        process-private one (default attr) -> ok | err E
  *   lock / unlock        pthread_mutex_lock / unlock     -> ok | err E
  *   wait N               pthread_cond_wait(cond N) (mutex held)  -> ok | err E
+ *   waitunlock N         wait N, then pthread_mutex_unlock, so that several
+ *                        waiters woken at once answer in any order -> ok | err E
  *   timedwait N MS       pthread_cond_timedwait(cond N) until now + MS ms on
  *                        the cond's clock -> ok US | err E US (US: the
  *                        microseconds it took, on that clock)
@@ -177,6 +179,11 @@ int main(void) {
 			answer(pthread_mutex_lock(mtx));
 		} else if (strncmp(line, "unlock", 6) == 0) {
 			answer(pthread_mutex_unlock(mtx));
+		} else if (sscanf(line, "waitunlock %d", &n) == 1) {
+			int r = pthread_cond_wait(cond(n), mtx);
+			if (r == 0)
+				r = pthread_mutex_unlock(mtx);
+			answer(r);
 		} else if (sscanf(line, "wait %d", &n) == 1) {
 			answer(pthread_cond_wait(cond(n), mtx));
 		} else if (sscanf(line, "timedwait %d %llu", &n, &a) == 2) {
