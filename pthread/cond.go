@@ -124,12 +124,24 @@ func checkCondMemory(mem []byte, wide bool) error {
 // hold while nobody holds the condvar-internal lock are checked only then.
 func (c *Cond) check() error {
 	f := &c.f
-	wrefs := atomic.LoadUint32(f.wrefs)
+	// Every group reference (__g_refs, in units of 2) belongs to a waiter
+	// counted in __wrefs (in units of 8): read the references first, so
+	// that a waiter leaving between the reads cannot make a consistent
+	// state look inconsistent, except when it also takes a new reference;
+	// a few snapshots rule that out.
+	var wrefs, refs uint32
+	for range 3 {
+		refs = atomic.LoadUint32(f.gRefs[0])>>1 + atomic.LoadUint32(f.gRefs[1])>>1
+		wrefs = atomic.LoadUint32(f.wrefs)
+		if refs <= wrefs>>3 {
+			break
+		}
+	}
 	if wrefs&condSharedMask == 0 {
 		return fmt.Errorf("%w: __wrefs is %#x, without the process-shared bit (a PTHREAD_PROCESS_PRIVATE condition variable, PTHREAD_COND_INITIALIZER, or zeroes)", ErrNotShared, wrefs)
 	}
-	if n := wrefs >> 3; n > condMaxGroupSize {
-		return fmt.Errorf("%w: __wrefs is %#x: %d waiters, more than glibc's limit of %d", ErrUnsupported, wrefs, n, condMaxGroupSize)
+	if refs > wrefs>>3 {
+		return fmt.Errorf("%w: __g_refs hold %d group references, more than the %d waiters __wrefs (%#x) counts", ErrUnsupported, refs, wrefs>>3, wrefs)
 	}
 	lock := atomic.LoadUint32(f.origSize)
 	if lock&3 == 3 {

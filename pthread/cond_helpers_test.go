@@ -226,3 +226,8 @@ func bufferAt(mem []byte) (put, get *uint64, items []uint64) {
 	items = unsafe.Slice((*uint64)(unsafe.Pointer(&mem[bufferOff+16])), 64)
 	return put, get, items
 }
+
+// unsafeBytes is the memory of words as bytes (8-byte aligned).
+func unsafeBytes(words []uint64) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*len(words))
+}
