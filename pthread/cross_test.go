@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -34,7 +35,13 @@ var (
 func TestCounter(t *testing.T) {
 	requireC(t)
 	shmtest.Isolate(t)
-	const n = 5000
+	// Enough rounds for the four processes to overlap. A system call
+	// costs about 10µs in a 32-bit process on this kind of machine (100ns
+	// in a 64-bit one), and a Go lock makes one or two: fewer rounds there.
+	n := int32(50000)
+	if runtime.GOARCH == "386" {
+		n = 5000
+	}
 	run := func(t *testing.T, init, cmd string, rounds int) int32 {
 		f, mem := memfd(t)
 		var peers []*peer
@@ -57,7 +64,7 @@ func TestCounter(t *testing.T) {
 	for _, k := range kinds {
 		for _, robust := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/robust=%v", k.name, robust), func(t *testing.T) {
-				if got := run(t, fmt.Sprintf("%s %d 1", k.name, b2i(robust)), "count", n); got != 4*n {
+				if got := run(t, fmt.Sprintf("%s %d 1", k.name, b2i(robust)), "count", int(n)); got != 4*n {
 					t.Errorf("counter = %d after 4 processes did %d locked increments each, want %d", got, n, 4*n)
 				}
 			})

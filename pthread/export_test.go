@@ -9,3 +9,7 @@ var Offsets = map[string]uintptr{
 	"__nusers": offNusers,
 	"__kind":   offKind,
 }
+
+// CondUnlock and CondLock expose the condition variable's hooks.
+func CondUnlock(m *Mutex) error { return m.condUnlock() }
+func CondLock(m *Mutex) error   { return m.condLock() }

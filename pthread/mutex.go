@@ -75,6 +75,18 @@ func (t MutexType) String() string {
 	return fmt.Sprintf("MutexType(%d)", int(t))
 }
 
+func (p Protocol) String() string {
+	switch p {
+	case ProtocolNone:
+		return "none"
+	case ProtocolInherit:
+		return "inherit"
+	case ProtocolProtect:
+		return "protect"
+	}
+	return fmt.Sprintf("Protocol(%d)", int(p))
+}
+
 // kindOf is the __kind pthread_mutex_init writes for attr with
 // PTHREAD_PROCESS_SHARED.
 func kindOf(attr MutexAttr) (int32, error) {
