@@ -48,7 +48,7 @@ test-race:
 # (shmtest, layout), which needs no cgo.
 test-nocgo:
 	CGO_ENABLED=0 $(GO) build ./purego ./procmaps ./impls ./cmd/... .
-	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./examples/... ./cmd/... ./shmtest/... ./layout/... ./posixmq/...
+	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./examples/... ./cmd/... ./shmtest/... ./layout/... ./posixmq/... ./pthread/...
 
 # Every package builds without cgo on each architecture, and its tests
 # compile (go vet type-checks them).
@@ -64,7 +64,7 @@ cross:
 # C peers too (glibc's 32-bit sem_t, the ring, segments and semaphores).
 # Where the kernel does not run 32-bit binaries (ia32 emulation off), it says
 # so and only builds the 386 test binaries.
-PKGS_386 := . ./purego ./conformance ./procmaps ./posixsem ./posixmq ./ring ./examples/... ./cmd/... ./shmtest/... ./layout/...
+PKGS_386 := . ./purego ./conformance ./procmaps ./posixsem ./posixmq ./pthread ./ring ./examples/... ./cmd/... ./shmtest/... ./layout/...
 
 test-386:
 	@probe=$$(mktemp -d); \
@@ -97,6 +97,9 @@ bench:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseLine -fuzztime=$(FUZZTIME) ./procmaps
 	$(GO) test -run='^$$' -fuzz=FuzzOps -fuzztime=$(FUZZTIME) .
+	$(GO) test -run='^$$' -fuzz=FuzzStructAt -fuzztime=$(FUZZTIME) .
+	$(GO) test -run='^$$' -fuzz=FuzzMutexAt -fuzztime=$(FUZZTIME) ./pthread
+	$(GO) test -run='^$$' -fuzz=FuzzCondAt -fuzztime=$(FUZZTIME) ./pthread
 
 clean:
 	rm -rf bin

@@ -107,10 +107,25 @@
 // at ctx, so no wake-up meant to pass the mutex on is lost. Where glibc
 // would fail with EINTR the lock retries: signals are the Go runtime's.
 //
-// # The condition variable's hooks
+// # Condition variables
 //
-// mutex.go documents the two unexported methods through which the
-// condition variable of this package releases and retakes a mutex as
-// glibc's pthread_cond_wait does (__nusers untouched, the low-level lock
-// retaken as 2).
+// Cond speaks glibc's condvar algorithm (2.25 and later, with __g_refs as
+// in 2.36): waiters take a position in __wseq and sleep on __g_signals[g]
+// of their group; signalers fill G1 and switch groups under the lock kept
+// in __g1_orig_size's low bits; __wrefs bit 0 marks a process-shared
+// condvar, bit 1 CLOCK_MONOTONIC, and each waiter adds 8. On 32-bit the
+// 64-bit counters are two 31-bit halves, as glibc keeps them there.
+// WaitContext measures deadlines on the condvar's clock; a wait that gives
+// up still retakes the mutex, as POSIX requires. mutex.go documents the
+// two unexported methods through which Cond releases and retakes a mutex
+// as glibc's pthread_cond_wait does (__nusers untouched, the low-level
+// lock retaken as 2).
+//
+// # Architectures
+//
+// The layouts and protocols are tested on x86-64 and i386 only. The
+// package builds for the other 64-bit architectures, whose
+// struct __pthread_mutex_s has the x86-64 offsets, but nothing there is
+// checked against their glibc (aarch64's pthread_mutex_t is 48 bytes, of
+// which the first 40 are the struct).
 package pthread

@@ -20,18 +20,20 @@ var (
 	// (ENOTRECOVERABLE; errors.Is(err, unix.ENOTRECOVERABLE) holds too).
 	// Such a mutex can only be initialised again.
 	ErrNotRecoverable = fmt.Errorf("pthread: the robust mutex is not recoverable (unlocked without Consistent after its owner died): %w", unix.ENOTRECOVERABLE)
-	// ErrNotShared is matched by the error of MutexAt for a mutex that is
-	// not process-shared (pthread_mutexattr_setpshared was not given
-	// PTHREAD_PROCESS_SHARED), including all-zero memory: its futex
+	// ErrNotShared is matched by the error of MutexAt (CondAt) for a mutex
+	// (condition variable) that is not process-shared
+	// (pthread_mutexattr_setpshared or pthread_condattr_setpshared was not
+	// given PTHREAD_PROCESS_SHARED), including all-zero memory: its futex
 	// operations are private to one process, so no other process could
 	// wake a waiter.
-	ErrNotShared = errors.New("pthread: not a process-shared mutex")
+	ErrNotShared = errors.New("pthread: not a process-shared mutex or condition variable")
 	// ErrUnsupported is matched by the error of InitMutex and MutexAt for a
 	// mutex this package does not implement (priority inheritance or
 	// protection: PTHREAD_PRIO_INHERIT, PTHREAD_PRIO_PROTECT) and of
 	// MutexAt for memory that holds no glibc mutex of a known kind
-	// (garbage). It wraps errors.ErrUnsupported.
-	ErrUnsupported = fmt.Errorf("pthread: unsupported or unknown mutex: %w", errors.ErrUnsupported)
+	// (garbage), and of CondAt for a condition variable in a state glibc
+	// never leaves it in. It wraps errors.ErrUnsupported.
+	ErrUnsupported = fmt.Errorf("pthread: unsupported or unknown mutex or condition variable: %w", errors.ErrUnsupported)
 )
 
 // Error records a failed mutex operation: the glibc function it stands for

@@ -1,3 +1,8 @@
+//go:build amd64 || 386
+
+// The C mirrors of struct __pthread_mutex_s (cMutex) exist for the two
+// ABIs the package is tested on: x86-64 and i386.
+
 package pthread_test
 
 import (
