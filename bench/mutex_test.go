@@ -1,0 +1,213 @@
+package bench
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"unsafe"
+
+	"github.com/shmmap/shmmap/pthread"
+	"github.com/shmmap/shmmap/purego"
+	"golang.org/x/sys/unix"
+)
+
+// mutexKinds are the mutexes of the pthread rows: process-shared,
+// PTHREAD_MUTEX_NORMAL, and the same made robust.
+var mutexKinds = []struct {
+	Name   string
+	Robust bool
+}{{"normal", false}, {"robust", true}}
+
+// BenchmarkMutexUncontended: pthread_mutex_lock+pthread_mutex_unlock in one
+// thread on a process-shared mutex (type PTHREAD_MUTEX_NORMAL, robust or
+// not) in a MAP_SHARED anonymous mapping, per lock+unlock. Rows C (glibc,
+// c/mutex.c) and Go (package pthread's Lock and Unlock, in this process).
+func BenchmarkMutexUncontended(b *testing.B) {
+	for _, k := range mutexKinds {
+		b.Run(k.Name+"/C", func(b *testing.B) { cBench(b, 10000, "mutex", "uncontended", k.Name) })
+		b.Run(k.Name+"/Go", func(b *testing.B) {
+			mem, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS)
+			mustf(b, err, "mmap")
+			b.Cleanup(func() { unix.Munmap(mem) })
+			m, err := pthread.InitMutex(mem, pthread.MutexAttr{Type: pthread.MutexNormal, Robust: k.Robust})
+			mustf(b, err, "InitMutex")
+			for range 1000 { // as the C program's untimed rounds
+				mustf(b, m.Lock(), "Lock")
+				mustf(b, m.Unlock(), "Unlock")
+			}
+			for b.Loop() {
+				if err := m.Lock(); err != nil {
+					b.Fatalf("Lock: %v", err)
+				}
+				if err := m.Unlock(); err != nil {
+					b.Fatalf("Unlock: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// handoffEnds are the rows of the hand-off: the language of each of its
+// two processes.
+var handoffEnds = []struct {
+	Name string
+	Ends [2]string
+}{{"C", [2]string{"C", "C"}}, {"Go", [2]string{"Go", "Go"}}, {"C-Go", [2]string{"C", "Go"}}}
+
+// BenchmarkMutexHandoff: one mutex contended by two processes. Each
+// process (c/mutex.c's handoff, or internal/mutexbench with package
+// pthread) announces itself in the segment and waits for the other, then
+// makes b.N rounds of lock, a plain increment of a counter next to the
+// mutex, and unlock, timing itself from that barrier to the end of its
+// loop. The figure is the longer of the two times divided by the 2·b.N
+// rounds: the time per lock+unlock while both processes want the mutex,
+// which moves between them whenever the waiter gets it (on wake-up from
+// the futex, or by finding it free). The two processes run on two
+// different CPUs (see startOnTwoCPUs). The mutex is made by
+// pthread_mutex_init (type PTHREAD_MUTEX_NORMAL, process-shared, robust or
+// not) in a System V segment of the benchmark's (IPC_PRIVATE, removed at
+// the end); the counter must be 2·b.N afterwards. Rows: both processes C,
+// both Go, and one of each (C-Go).
+func BenchmarkMutexHandoff(b *testing.B) {
+	for _, k := range mutexKinds {
+		for _, row := range handoffEnds {
+			b.Run(k.Name+"/"+row.Name, func(b *testing.B) {
+				id, mem := handoffSegment(b)
+				if out, err := exec.Command(cProgram(b, "mutex"), "init", k.Name, strconv.Itoa(id)).CombinedOutput(); err != nil {
+					b.Fatalf("mutex init: %v (%s)", err, out)
+				}
+				if _, err := pthread.MutexAt(mem); err != nil {
+					b.Fatalf("the C-initialised mutex: %v", err)
+				}
+				var cmds [2]*exec.Cmd
+				for i, lang := range row.Ends {
+					if lang == "C" {
+						cmds[i] = exec.Command(cProgram(b, "mutex"), "handoff", strconv.Itoa(id), strconv.Itoa(b.N))
+					} else {
+						cmds[i] = exec.Command(goProgram(b, "mutexbench"), "handoff", strconv.Itoa(id), strconv.Itoa(b.N))
+					}
+				}
+				ns := runHandoff(b, cmds)
+				if ready := atomic.LoadInt32((*int32)(unsafe.Pointer(&mem[handoffReady]))); ready != 2 {
+					b.Fatalf("ready word %d after the hand-off: want 2 (both processes passed the barrier)", ready)
+				}
+				if got := atomic.LoadUint64((*uint64)(unsafe.Pointer(&mem[handoffCounter]))); got != 2*uint64(b.N) {
+					b.Fatalf("counter %d after 2×%d rounds under the mutex: lost updates", got, b.N)
+				}
+				b.ReportMetric(ns/float64(2*b.N), "ns/op")
+			})
+		}
+	}
+}
+
+// The offsets in the hand-off segment, as in c/mutex.c and
+// internal/mutexbench: the mutex at 0, the counter at 64, the ready word at
+// 128.
+const (
+	handoffCounter = 64
+	handoffReady   = 128
+)
+
+// handoffSegment creates a one-page System V segment with IPC_PRIVATE,
+// attaches it, and detaches and removes it when the benchmark ends,
+// whatever its processes did.
+func handoffSegment(b *testing.B) (int, []byte) {
+	id, err := purego.Shmget(unix.IPC_PRIVATE, 4096, unix.IPC_CREAT|0o600)
+	mustf(b, err, "shmget(IPC_PRIVATE)")
+	b.Cleanup(func() {
+		if _, err := purego.Shmctl(id, unix.IPC_RMID, nil); err != nil {
+			b.Errorf("shmctl(%d, IPC_RMID): %v", id, err)
+		}
+	})
+	mem, err := unix.SysvShmAttach(id, 0, 0)
+	mustf(b, err, "shmat %d", id)
+	b.Cleanup(func() {
+		if err := unix.SysvShmDetach(mem); err != nil {
+			b.Errorf("shmdt: %v", err)
+		}
+	})
+	return id, mem
+}
+
+// startOnTwoCPUs starts the commands, the first with its CPU affinity set
+// to the first CPU this process may use and the second to the last, so
+// that the two run at the same time and contend for the mutex (left to
+// the scheduler, two processes started together often share a CPU, and
+// then take turns by time slices rather than contend). The benchmark is
+// skipped with fewer than two CPUs. As in startOnOneCPU, the goroutine
+// locks its thread and narrows that thread's affinity for each start,
+// since a child inherits it, and restores it; if the second command fails
+// to start, the first is killed and the benchmark fails.
+func startOnTwoCPUs(b *testing.B, cmds [2]*exec.Cmd) {
+	b.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old unix.CPUSet
+	mustf(b, unix.SchedGetaffinity(0, &old), "sched_getaffinity")
+	var cpus []int
+	for i := range len(old) * 64 {
+		if old.IsSet(i) {
+			cpus = append(cpus, i)
+		}
+	}
+	if len(cpus) < 2 {
+		b.Skipf("the hand-off needs two CPUs; this process may use %v", cpus)
+	}
+	defer func() { mustf(b, unix.SchedSetaffinity(0, &old), "sched_setaffinity (restore)") }()
+	for i, cpu := range []int{cpus[0], cpus[len(cpus)-1]} {
+		var one unix.CPUSet
+		one.Set(cpu)
+		mustf(b, unix.SchedSetaffinity(0, &one), "sched_setaffinity(CPU %d)", cpu)
+		if err := cmds[i].Start(); err != nil {
+			if i == 1 {
+				cmds[0].Process.Kill()
+				cmds[0].Wait()
+			}
+			b.Fatalf("start %v: %v", cmds[i].Args, err)
+		}
+	}
+}
+
+// runHandoff runs the two processes of a hand-off to completion and
+// returns the longer of the times they printed. If either fails, the other
+// is killed rather than left waiting at the barrier or on the mutex.
+func runHandoff(b *testing.B, cmds [2]*exec.Cmd) float64 {
+	b.Helper()
+	var outs, errs [2]strings.Builder
+	for i, c := range cmds {
+		c.Stdout, c.Stderr = &outs[i], &errs[i]
+	}
+	startOnTwoCPUs(b, cmds)
+	done := make(chan error, 2)
+	for i, c := range cmds {
+		go func() {
+			err := c.Wait()
+			if err != nil {
+				err = fmt.Errorf("%v: %v (stderr: %s)", c.Args, err, strings.TrimSpace(errs[i].String()))
+			}
+			done <- err
+		}()
+	}
+	var failed []string
+	for range 2 {
+		if err := <-done; err != nil {
+			failed = append(failed, err.Error())
+			cmds[0].Process.Kill() // no-ops on a process already reaped
+			cmds[1].Process.Kill()
+		}
+	}
+	if len(failed) > 0 {
+		b.Fatalf("hand-off: %s", strings.Join(failed, "; "))
+	}
+	var longest float64
+	for i, c := range cmds {
+		v, err := strconv.ParseFloat(strings.TrimSpace(outs[i].String()), 64)
+		mustf(b, err, "%v printed %q", c.Args, outs[i].String())
+		longest = max(longest, v)
+	}
+	return longest
+}
