@@ -46,7 +46,8 @@ func targets() []target {
 		target{Name: "as fast as mmap-go", Row: "BenchmarkMapSync/shmmap.Sync", Base: "BenchmarkMapSync/mmap-go", Max: 1},
 	)
 	ts = append(ts, ringTargets()...)
-	return append(ts, msgTargets()...)
+	ts = append(ts, msgTargets()...)
+	return append(ts, mutexTargets()...)
 }
 
 func writeReport(w *strings.Builder, res *results, rounds int, benchtime string, took time.Duration, raw, chart string) {
@@ -94,6 +95,7 @@ func writeReport(w *strings.Builder, res *results, rounds int, benchtime string,
 	}
 	writeRingSections(w, res, chart)
 	writeMsgSection(w, res)
+	writeMutexSection(w, res)
 
 	fmt.Fprintf(w, "\n## Targets\n\n| target | row | against | ratio (median, min–max) | result |\n|---|---|---|---|---|\n")
 	passed, failed := 0, 0
