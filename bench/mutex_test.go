@@ -12,6 +12,7 @@ import (
 
 	"github.com/shmmap/shmmap/pthread"
 	"github.com/shmmap/shmmap/purego"
+	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,12 +25,26 @@ var mutexKinds = []struct {
 
 // BenchmarkMutexUncontended: pthread_mutex_lock+pthread_mutex_unlock in one
 // thread on a process-shared mutex (type PTHREAD_MUTEX_NORMAL, robust or
-// not) in a MAP_SHARED anonymous mapping, per lock+unlock. Rows C (glibc,
-// c/mutex.c) and Go (package pthread's Lock and Unlock, in this process).
+// not) in a MAP_SHARED anonymous mapping, per lock+unlock, after 1000
+// untimed rounds. Rows: C (glibc, c/mutex.c); Go (package pthread's Lock
+// and Unlock in internal/mutexbench, a program without cgo, as the
+// hand-off's Go processes); Go-cgo (the same loop in this test process,
+// which links cgo through package impls, so that its threads have glibc's
+// robust list heads, which package pthread uses and cannot take a thread
+// id from).
 func BenchmarkMutexUncontended(b *testing.B) {
 	for _, k := range mutexKinds {
 		b.Run(k.Name+"/C", func(b *testing.B) { cBench(b, 10000, "mutex", "uncontended", k.Name) })
 		b.Run(k.Name+"/Go", func(b *testing.B) {
+			out, err := exec.Command(mutexbench(b), "uncontended", strconv.Itoa(max(b.N, 10000)), k.Name).Output()
+			if err != nil {
+				b.Fatalf("mutexbench uncontended: %v", err)
+			}
+			ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+			mustf(b, err, "mutexbench printed %q", out)
+			b.ReportMetric(ns, "ns/op")
+		})
+		b.Run(k.Name+"/Go-cgo", func(b *testing.B) {
 			mem, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS)
 			mustf(b, err, "mmap")
 			b.Cleanup(func() { unix.Munmap(mem) })
@@ -51,6 +66,15 @@ func BenchmarkMutexUncontended(b *testing.B) {
 	}
 }
 
+// mutexbench returns internal/mutexbench, built with CGO_ENABLED=0 (once
+// per test binary), with the timer stopped as cProgram does.
+func mutexbench(b *testing.B) string {
+	b.Helper()
+	b.StopTimer()
+	defer b.StartTimer()
+	return shmtest.BuildGo(b, "./internal/mutexbench", "CGO_ENABLED=0")
+}
+
 // handoffEnds are the rows of the hand-off: the language of each of its
 // two processes.
 var handoffEnds = []struct {
@@ -60,7 +84,7 @@ var handoffEnds = []struct {
 
 // BenchmarkMutexHandoff: one mutex contended by two processes. Each
 // process (c/mutex.c's handoff, or internal/mutexbench with package
-// pthread) announces itself in the segment and waits for the other, then
+// pthread, built without cgo) announces itself in the segment and waits for the other, then
 // makes b.N rounds of lock, a plain increment of a counter next to the
 // mutex, and unlock, timing itself from that barrier to the end of its
 // loop. The figure is the longer of the two times divided by the 2·b.N
@@ -88,7 +112,7 @@ func BenchmarkMutexHandoff(b *testing.B) {
 					if lang == "C" {
 						cmds[i] = exec.Command(cProgram(b, "mutex"), "handoff", strconv.Itoa(id), strconv.Itoa(b.N))
 					} else {
-						cmds[i] = exec.Command(goProgram(b, "mutexbench"), "handoff", strconv.Itoa(id), strconv.Itoa(b.N))
+						cmds[i] = exec.Command(mutexbench(b), "handoff", strconv.Itoa(id), strconv.Itoa(b.N))
 					}
 				}
 				ns := runHandoff(b, cmds)

@@ -1,9 +1,19 @@
-// Command mutexbench is the Go end of the mutex hand-off benchmark
-// (BenchmarkMutexHandoff), with the command line of c/mutex.c's handoff:
+// Command mutexbench is the Go side of the pthread mutex benchmarks
+// (mutex_test.go), with the command lines of c/mutex.c:
 //
+//	mutexbench uncontended ITERS normal|robust
 //	mutexbench handoff ID ITERS
 //
-// It attaches System V segment ID, adopts the pthread_mutex_t that
+// The benchmarks build it with CGO_ENABLED=0: a Go program without cgo,
+// whose threads get their robust list heads from package pthread (a
+// program with cgo has glibc's).
+//
+// uncontended locks and unlocks a process-shared mutex of type
+// PTHREAD_MUTEX_NORMAL, robust or not (pthread.InitMutex), in a MAP_SHARED
+// anonymous mapping ITERS times, after 1000 untimed rounds, and prints the
+// mean nanoseconds per Lock+Unlock.
+//
+// handoff attaches System V segment ID, adopts the pthread_mutex_t that
 // pthread_mutex_init placed at its start (pthread.MutexAt), adds one to the
 // segment's ready word and waits until the other process has too, then
 // makes ITERS rounds of Lock, a plain increment of the shared counter, and
@@ -30,9 +40,15 @@ const (
 	offReady   = 128
 )
 
+const usage = "usage: mutexbench uncontended ITERS normal|robust | mutexbench handoff ID ITERS"
+
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "uncontended" {
+		uncontended(os.Args[2], os.Args[3])
+		return
+	}
 	if len(os.Args) != 4 || os.Args[1] != "handoff" {
-		fail("usage: mutexbench handoff ID ITERS")
+		fail(usage)
 	}
 	id, err := strconv.Atoi(os.Args[2])
 	if err != nil {
@@ -70,6 +86,37 @@ func main() {
 		}
 	}
 	fmt.Println(time.Since(start).Nanoseconds())
+}
+
+func uncontended(itersArg, kind string) {
+	iters, err := strconv.Atoi(itersArg)
+	if err != nil || iters < 1 {
+		fail("mutexbench: ITERS %q: not a positive count", itersArg)
+	}
+	if kind != "normal" && kind != "robust" {
+		fail("mutexbench: kind %q: want normal or robust", kind)
+	}
+	mem, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS)
+	if err != nil {
+		fail("mutexbench: mmap: %v", err)
+	}
+	m, err := pthread.InitMutex(mem, pthread.MutexAttr{Type: pthread.MutexNormal, Robust: kind == "robust"})
+	if err != nil {
+		fail("mutexbench: %v", err)
+	}
+	var start time.Time
+	for i := -1000; i < iters; i++ {
+		if i == 0 {
+			start = time.Now()
+		}
+		if err := m.Lock(); err != nil {
+			fail("mutexbench: Lock: %v", err)
+		}
+		if err := m.Unlock(); err != nil {
+			fail("mutexbench: Unlock: %v", err)
+		}
+	}
+	fmt.Printf("%.2f\n", float64(time.Since(start).Nanoseconds())/float64(iters))
 }
 
 func fail(format string, args ...any) {
