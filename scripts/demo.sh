@@ -107,6 +107,33 @@ echo "\$ c-publish board.key rack-7 3 && show -r board.key   # C publishes, the 
 "$work/c-publish" "$work/board.key" rack-7 3
 "$work/show" -r "$work/board.key"
 
+# A legacy pair on a robust pthread mutex and condition variables in the
+# segment: the C producer kills itself (SIGKILL) holding the lock halfway
+# through queuing an item; the Go port of the consumer, on package pthread,
+# gets EOWNERDEAD, repairs the queue, makes the mutex consistent and ends.
+(cd "$root" &&
+	$cc -O2 -pthread -o "$work/c-producer" examples/pthreadqueue/c/producer.c &&
+	go build -o "$work/consumer" ./examples/pthreadqueue/consumer)
+touch "$work/queue.key"
+
+step "C producer killed holding a robust mutex -> Go consumer recovers (examples/pthreadqueue, pthread)"
+echo "\$ c-producer -die-after 20 queue.key 40 & consumer queue.key"
+# The consumer starts once the producer says the queue is ready (its first
+# line); the rest of the producer's output follows as it comes.
+exec {pq}< <(st=0; "$work/c-producer" -die-after 20 "$work/queue.key" 40 || st=$?; echo "(c-producer: exit status $st)")
+pids+=($!)
+read -r -u "$pq" line && echo "$line"
+cat <&"$pq" & pids+=($!); rest=$!
+gap=
+"$work/consumer" "$work/queue.key" | while IFS= read -r l; do
+	case $l in # items 3 to 18 shown as one "..."
+	"item "[3-9]:* | "item 1"[0-8]:*) [ -n "$gap" ] || { gap=1; echo "..."; } ;;
+	*) echo "$l" ;;
+	esac
+done
+wait "$rest"
+exec {pq}<&-
+
 step "left behind (segments and semaphore sets)"
 ipcs -m -s
 echo "(the namespace, and anything in it, goes away when this script ends)"
