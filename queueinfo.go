@@ -1,14 +1,9 @@
 package shmmap
 
 import (
-	"bufio"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shmmap/shmmap/sysapi"
@@ -132,69 +127,23 @@ var sysvipcMsgColumns = []string{
 // header line naming the columns, then one line per queue. name is used in
 // errors. Qbytes is left at -1.
 func parseSysvipcMsg(r io.Reader, name string) ([]QueueInfo, error) {
-	sc := bufio.NewScanner(r)
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-		}
-		return nil, fmt.Errorf("shmmap: %s: no header line", name)
-	}
-	header := strings.Fields(sc.Text())
-	col := map[string]int{}
-	for i, h := range header {
-		col[h] = i
-	}
-	for _, c := range sysvipcMsgColumns {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("shmmap: %s: no %q column in the header %q", name, c, sc.Text())
-		}
-	}
-	var qs []QueueInfo
-	for line := 2; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		fields := strings.Fields(sc.Text())
-		if len(fields) != len(header) {
-			return nil, fmt.Errorf("shmmap: %s line %d: %d fields for %d columns: %q", name, line, len(fields), len(header), sc.Text())
-		}
-		var bad error
-		num := func(c string, bits int) int64 {
-			v, err := strconv.ParseInt(fields[col[c]], 10, bits)
-			if err != nil && bad == nil {
-				bad = fmt.Errorf("shmmap: %s line %d: column %s: %q is not a %d-bit decimal number", name, line, c, fields[col[c]], bits)
-			}
-			return v
-		}
-		perms, err := strconv.ParseUint(fields[col["perms"]], 8, 32)
-		if err != nil {
-			return nil, fmt.Errorf("shmmap: %s line %d: column perms: %q is not an octal mode", name, line, fields[col["perms"]])
-		}
-		q := QueueInfo{
-			Key:    Key(num("key", 32)),
-			ID:     int(num("msqid", 32)),
-			Mode:   fs.FileMode(perms).Perm(),
-			UID:    int(num("uid", 64)),
-			GID:    int(num("gid", 64)),
-			CUID:   int(num("cuid", 64)),
-			CGID:   int(num("cgid", 64)),
-			Qnum:   num("qnum", 64),
-			Cbytes: num("cbytes", 64),
+	return parseSysvipc(r, name, sysvipcMsgColumns, func(r *sysvipcRow) QueueInfo {
+		return QueueInfo{
+			Key:    Key(r.num("key", 32)),
+			ID:     int(r.num("msqid", 32)),
+			Mode:   fs.FileMode(r.perms()).Perm(),
+			UID:    int(r.num("uid", 64)),
+			GID:    int(r.num("gid", 64)),
+			CUID:   int(r.num("cuid", 64)),
+			CGID:   int(r.num("cgid", 64)),
+			Qnum:   r.num("qnum", 64),
+			Cbytes: r.num("cbytes", 64),
 			Qbytes: -1,
-			Lspid:  int(num("lspid", 64)),
-			Lrpid:  int(num("lrpid", 64)),
-			Stime:  unixTime(num("stime", 64)),
-			Rtime:  unixTime(num("rtime", 64)),
-			Ctime:  unixTime(num("ctime", 64)),
+			Lspid:  int(r.num("lspid", 64)),
+			Lrpid:  int(r.num("lrpid", 64)),
+			Stime:  unixTime(r.num("stime", 64)),
+			Rtime:  unixTime(r.num("rtime", 64)),
+			Ctime:  unixTime(r.num("ctime", 64)),
 		}
-		if bad != nil {
-			return nil, bad
-		}
-		qs = append(qs, q)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-	}
-	sort.Slice(qs, func(i, j int) bool { return qs[i].ID < qs[j].ID })
-	return qs, nil
+	}, func(q QueueInfo) int { return q.ID })
 }

@@ -1,14 +1,9 @@
 package shmmap
 
 import (
-	"bufio"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"sort"
-	"strconv"
-	"strings"
 )
 
 // sysvipcSem is the kernel's table of System V semaphore sets.
@@ -47,64 +42,18 @@ var sysvipcSemColumns = []string{
 // header line naming the columns, then one line per set with as many
 // space-separated fields. name is used in errors.
 func parseSysvipcSem(r io.Reader, name string) ([]SemaphoreInfo, error) {
-	sc := bufio.NewScanner(r)
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	return parseSysvipc(r, name, sysvipcSemColumns, func(r *sysvipcRow) SemaphoreInfo {
+		return SemaphoreInfo{
+			Key:        Key(r.num("key", 32)),
+			ID:         int(r.num("semid", 32)),
+			Len:        int(r.num("nsems", 32)),
+			Mode:       fs.FileMode(r.perms()).Perm(),
+			UID:        int(r.num("uid", 64)),
+			GID:        int(r.num("gid", 64)),
+			CUID:       int(r.num("cuid", 64)),
+			CGID:       int(r.num("cgid", 64)),
+			OpTime:     unixTime(r.num("otime", 64)),
+			ChangeTime: unixTime(r.num("ctime", 64)),
 		}
-		return nil, fmt.Errorf("shmmap: %s: no header line", name)
-	}
-	header := strings.Fields(sc.Text())
-	col := map[string]int{}
-	for i, h := range header {
-		col[h] = i
-	}
-	for _, c := range sysvipcSemColumns {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("shmmap: %s: no %q column in the header %q", name, c, sc.Text())
-		}
-	}
-	var sets []SemaphoreInfo
-	for line := 2; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		fields := strings.Fields(sc.Text())
-		if len(fields) != len(header) {
-			return nil, fmt.Errorf("shmmap: %s line %d: %d fields for %d columns: %q", name, line, len(fields), len(header), sc.Text())
-		}
-		var bad error
-		num := func(c string, bits int) int64 {
-			v, err := strconv.ParseInt(fields[col[c]], 10, bits)
-			if err != nil && bad == nil {
-				bad = fmt.Errorf("shmmap: %s line %d: column %s: %q is not a %d-bit decimal number", name, line, c, fields[col[c]], bits)
-			}
-			return v
-		}
-		perms, err := strconv.ParseUint(fields[col["perms"]], 8, 32)
-		if err != nil {
-			return nil, fmt.Errorf("shmmap: %s line %d: column perms: %q is not an octal mode", name, line, fields[col["perms"]])
-		}
-		info := SemaphoreInfo{
-			Key:        Key(num("key", 32)),
-			ID:         int(num("semid", 32)),
-			Len:        int(num("nsems", 32)),
-			Mode:       fs.FileMode(perms).Perm(),
-			UID:        int(num("uid", 64)),
-			GID:        int(num("gid", 64)),
-			CUID:       int(num("cuid", 64)),
-			CGID:       int(num("cgid", 64)),
-			OpTime:     unixTime(num("otime", 64)),
-			ChangeTime: unixTime(num("ctime", 64)),
-		}
-		if bad != nil {
-			return nil, bad
-		}
-		sets = append(sets, info)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
-	}
-	sort.Slice(sets, func(i, j int) bool { return sets[i].ID < sets[j].ID })
-	return sets, nil
+	}, func(s SemaphoreInfo) int { return s.ID })
 }
