@@ -43,11 +43,14 @@ func (w *waiter) sleep(addr *uint32, val uint32) error {
 				w.abs = absTimeout(deadline)
 			}
 			if w.ctx.Done() != nil {
-				w.leaving = make(chan struct{})
-				w.finished = make(chan struct{})
+				// The wake-up captures the channels, not w, which
+				// then stays on the locking goroutine's stack: Lock
+				// allocates nothing until it must sleep.
+				leaving, finished := make(chan struct{}), make(chan struct{})
+				w.leaving, w.finished = leaving, finished
 				w.stop = context.AfterFunc(w.ctx, func() {
-					defer close(w.finished)
-					wakeUntil(addr, w.leaving)
+					defer close(finished)
+					wakeUntil(addr, leaving)
 				})
 			}
 		}
