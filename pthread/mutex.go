@@ -313,7 +313,7 @@ func (m *Mutex) Consistent() error {
 	if m.kind&kindRobust == 0 || atomic.LoadInt32(m.f.owner) != ownerInconsistent {
 		return &Error{Op: "pthread_mutex_consistent", Err: unix.EINVAL}
 	}
-	atomic.StoreInt32(m.f.owner, int32(unix.Gettid()))
+	writeI32(m.f.owner, int32(unix.Gettid()))
 	return nil
 }
 

@@ -6,8 +6,8 @@ package pthread
 // pthread_mutex_cond_lock.c, and the low-level lock of nptl/lowlevellock.c
 // and sysdeps/nptl/lowlevellock.h. Go's atomic operations are sequentially
 // consistent, stronger than the acquire and release orderings glibc asks
-// for; the fields glibc reads and writes plainly (__owner, __count,
-// __nusers) are accessed atomically here too, which changes nothing for C.
+// for; the fields glibc writes plainly (__owner, __count, __nusers) are
+// written plainly here too, and read atomically (see atomics.go).
 
 import (
 	"context"
@@ -115,7 +115,7 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 	f := m.f
 	incr := func() {
 		if !cond {
-			addU32(f.nusers, 1)
+			addToU32(f.nusers, 1)
 		}
 	}
 	switch m.kind & typeMask {
@@ -123,7 +123,7 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 		if err := m.lllLock(w, cond); err != nil {
 			return err
 		}
-		storeI32(f.owner, int32(unix.Gettid()))
+		writeI32(f.owner, int32(unix.Gettid()))
 		incr()
 		return nil
 	case kindAdaptive:
@@ -132,7 +132,7 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 				return err
 			}
 		}
-		storeI32(f.owner, int32(unix.Gettid()))
+		writeI32(f.owner, int32(unix.Gettid()))
 		incr()
 		return nil
 	case kindRecursive:
@@ -142,14 +142,14 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 			if c+1 == 0 {
 				return unix.EAGAIN
 			}
-			storeU32(f.count, c+1)
+			writeU32(f.count, c+1)
 			return nil
 		}
 		if err := m.lllLock(w, cond); err != nil {
 			return err
 		}
-		storeU32(f.count, 1)
-		storeI32(f.owner, tid)
+		writeU32(f.count, 1)
+		writeI32(f.owner, tid)
 		incr()
 		return nil
 	case kindErrorCheck:
@@ -160,7 +160,7 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 		if err := m.lllLock(w, cond); err != nil {
 			return err
 		}
-		storeI32(f.owner, tid)
+		writeI32(f.owner, tid)
 		incr()
 		return nil
 	}
@@ -233,12 +233,12 @@ func (m *Mutex) robustLock(w *waiter, cond bool) error {
 				old = loadU32(f.lock)
 				continue
 			}
-			storeU32(f.count, 1)
-			storeI32(f.owner, ownerInconsistent)
+			writeU32(f.count, 1)
+			writeI32(f.owner, ownerInconsistent)
 			enqueue(head, f)
 			setPending(head, 0)
 			if cond {
-				addU32(f.nusers, ^uint32(0))
+				addToU32(f.nusers, ^uint32(0))
 			}
 			return ErrOwnerDead
 		}
@@ -253,7 +253,7 @@ func (m *Mutex) robustLock(w *waiter, cond bool) error {
 				if c+1 == 0 {
 					return unix.EAGAIN
 				}
-				storeU32(f.count, c+1)
+				writeU32(f.count, c+1)
 				return nil
 			}
 			// A robust normal mutex relocked by its owner deadlocks, as
@@ -274,17 +274,17 @@ func (m *Mutex) robustLock(w *waiter, cond bool) error {
 		old = loadU32(f.lock)
 	}
 	if loadI32(f.owner) == ownerNotRecoverable {
-		storeU32(f.count, 0)
+		writeU32(f.count, 0)
 		m.lllUnlock()
 		setPending(head, 0)
 		return ErrNotRecoverable
 	}
-	storeU32(f.count, 1)
+	writeU32(f.count, 1)
 	enqueue(head, f)
 	setPending(head, 0)
-	storeI32(f.owner, int32(tid))
+	writeI32(f.owner, int32(tid))
 	if !cond {
-		addU32(f.nusers, 1)
+		addToU32(f.nusers, 1)
 	}
 	return nil
 }
@@ -300,22 +300,22 @@ func (m *Mutex) trylock() (bool, error) {
 			if c+1 == 0 {
 				return false, unix.EAGAIN
 			}
-			storeU32(f.count, c+1)
+			writeU32(f.count, c+1)
 			return true, nil
 		}
 		if !casU32(f.lock, 0, 1) {
 			return false, unix.EBUSY
 		}
-		storeI32(f.owner, tid)
-		storeU32(f.count, 1)
-		addU32(f.nusers, 1)
+		writeI32(f.owner, tid)
+		writeU32(f.count, 1)
+		addToU32(f.nusers, 1)
 		return true, nil
 	case kindTimed, kindAdaptive, kindErrorCheck:
 		if !casU32(f.lock, 0, 1) {
 			return false, unix.EBUSY
 		}
-		storeI32(f.owner, int32(unix.Gettid()))
-		addU32(f.nusers, 1)
+		writeI32(f.owner, int32(unix.Gettid()))
+		addToU32(f.nusers, 1)
 		return true, nil
 	}
 	return m.robustTrylock()
@@ -338,8 +338,8 @@ func (m *Mutex) robustTrylock() (bool, error) {
 				old = loadU32(f.lock)
 				continue
 			}
-			storeU32(f.count, 1)
-			storeI32(f.owner, ownerInconsistent)
+			writeU32(f.count, 1)
+			writeI32(f.owner, ownerInconsistent)
 			enqueue(head, f)
 			setPending(head, 0)
 			return true, ErrOwnerDead
@@ -355,7 +355,7 @@ func (m *Mutex) robustTrylock() (bool, error) {
 				if c+1 == 0 {
 					return false, unix.EAGAIN
 				}
-				storeU32(f.count, c+1)
+				writeU32(f.count, c+1)
 				return true, nil
 			}
 		}
@@ -375,16 +375,16 @@ func (m *Mutex) robustTrylock() (bool, error) {
 		// glibc 2.36 leaves the lock word taken here (it tests the
 		// value the compare-and-swap replaced against the thread id);
 		// releasing it is what its lock does and what the comment means.
-		storeU32(f.count, 0)
+		writeU32(f.count, 0)
 		m.lllUnlock()
 		setPending(head, 0)
 		return false, ErrNotRecoverable
 	}
 	enqueue(head, f)
 	setPending(head, 0)
-	storeI32(f.owner, int32(tid))
-	addU32(f.nusers, 1)
-	storeU32(f.count, 1)
+	writeI32(f.owner, int32(tid))
+	addToU32(f.nusers, 1)
+	writeU32(f.count, 1)
 	return true, nil
 }
 
@@ -398,7 +398,7 @@ func (m *Mutex) unlockWired(decr bool) error {
 			return unix.EPERM
 		}
 		c := loadU32(f.count) - 1
-		storeU32(f.count, c)
+		writeU32(f.count, c)
 		if c != 0 {
 			return nil
 		}
@@ -409,9 +409,9 @@ func (m *Mutex) unlockWired(decr bool) error {
 	default:
 		return m.robustUnlock(decr)
 	}
-	storeI32(f.owner, 0)
+	writeI32(f.owner, 0)
 	if decr {
-		addU32(f.nusers, ^uint32(0))
+		addToU32(f.nusers, ^uint32(0))
 	}
 	m.lllUnlock()
 	return nil
@@ -427,7 +427,7 @@ func (m *Mutex) robustUnlock(decr bool) error {
 	if m.kind&typeMask == kindRobust|kindRecursive {
 		if lock&futexTIDMask == tid && loadI32(f.owner) == ownerInconsistent {
 			c := loadU32(f.count) - 1
-			storeU32(f.count, c)
+			writeU32(f.count, c)
 			if c != 0 {
 				return ErrNotRecoverable // still held
 			}
@@ -437,7 +437,7 @@ func (m *Mutex) robustUnlock(decr bool) error {
 				return unix.EPERM
 			}
 			c := loadU32(f.count) - 1
-			storeU32(f.count, c)
+			writeU32(f.count, c)
 			if c != 0 {
 				return nil
 			}
@@ -456,9 +456,9 @@ func (m *Mutex) robustUnlock(decr bool) error {
 	}
 	setPending(head, uintptr(unsafe.Pointer(f.listNext)))
 	dequeue(head, f)
-	storeI32(f.owner, newOwner)
+	writeI32(f.owner, newOwner)
 	if decr {
-		addU32(f.nusers, ^uint32(0))
+		addToU32(f.nusers, ^uint32(0))
 	}
 	if swapU32(f.lock, 0)&futexWaiters != 0 {
 		futexWakeN(f.lock, 1)
