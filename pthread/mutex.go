@@ -256,6 +256,21 @@ func (m *Mutex) wires() bool {
 // locked to its OS thread (runtime.LockOSThread) until the matching
 // Unlock.
 func (m *Mutex) Lock() error {
+	// Inlined into the caller: the uncontended normal (or default)
+	// mutex's compare-and-swap, glibc's LLL_MUTEX_LOCK_OPTIMIZED; then
+	// one call, which records the owner and the user count, or takes the
+	// slow path.
+	return m.lockFrom(m.kind&typeMask == kindTimed && casU32(m.f.lock, 0, 1))
+}
+
+// lockFrom is Lock after its inlined fast path: taken says that it took
+// a normal mutex's lock word.
+func (m *Mutex) lockFrom(taken bool) error {
+	if taken {
+		writeI32(m.f.owner, int32(unix.Gettid()))
+		addToU32(m.f.nusers, 1)
+		return nil
+	}
 	return m.lock("pthread_mutex_lock", nil, false)
 }
 
@@ -300,6 +315,26 @@ func (m *Mutex) TryLock() (bool, error) {
 // Consistent) makes it not recoverable: every later Lock, in C or Go,
 // fails with ENOTRECOVERABLE. glibc returns 0 then, and so does Unlock.
 func (m *Mutex) Unlock() error {
+	// Inlined into the caller: the normal (or default) mutex, as glibc's
+	// unlock: clear the owner, count one user less, release; unlockFrom
+	// wakes a waiter if the lock word said there may be one (2).
+	if m.kind&typeMask == kindTimed {
+		writeI32(m.f.owner, 0)
+		addToU32(m.f.nusers, ^uint32(0))
+		if swapU32(m.f.lock, 0) <= 1 {
+			return nil
+		}
+	}
+	return m.unlockFrom()
+}
+
+// unlockFrom is Unlock after its inlined fast path: a normal mutex
+// released with a waiter to wake, or any other mutex.
+func (m *Mutex) unlockFrom() error {
+	if m.kind&typeMask == kindTimed {
+		futexWakeN(m.f.lock, 1)
+		return nil
+	}
 	if err := m.unlock(true); err != nil {
 		return &Error{Op: "pthread_mutex_unlock", Err: err}
 	}
