@@ -75,8 +75,12 @@
 // asks the kernel for the thread's head (get_robust_list) and, if there
 // is none, registers one for the thread: a head in memory outside the Go
 // heap that is never freed (a few words per thread that ever held a
-// robust mutex), found again by thread id. It then locks and links the
-// mutex exactly as glibc does (list_op_pending, ENQUEUE_MUTEX,
+// robust mutex), found again by thread id. The head's slot keeps the
+// registering thread's id, so that one get_robust_list gives a later lock
+// both the head and the id (the kernel gives a thread only the head it
+// registered itself); on 64-bit, Unlock finds the head from the mutex's
+// __list.__prev when the mutex is first on the list. It then locks and
+// links the mutex exactly as glibc does (list_op_pending, ENQUEUE_MUTEX,
 // DEQUEUE_MUTEX). Since each holder goroutine is wired to its own thread,
 // a process with many goroutines holding different robust mutexes has
 // each on the list of the holder's thread, and every one is released

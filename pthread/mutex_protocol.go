@@ -11,6 +11,7 @@ package pthread
 
 import (
 	"context"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -200,13 +201,23 @@ func (m *Mutex) adaptiveLock(w *waiter, cond bool) error {
 	return nil
 }
 
+// lockerHead returns the calling thread's robust list head, registering
+// one if it has none, and its thread id: one system call where the head
+// is this package's (robustSelf).
+func lockerHead() (head uintptr, tid uint32, err error) {
+	head, size, tid, ours, err := robustSelf()
+	if err == nil && !ours {
+		head, err = robustHead(int(tid), head, size)
+	}
+	return head, tid, err
+}
+
 // robustLock is the PTHREAD_MUTEX_ROBUST_* case of
 // __pthread_mutex_lock_full (and of __pthread_mutex_clocklock_common and
 // __pthread_mutex_cond_lock_full).
 func (m *Mutex) robustLock(w *waiter, cond bool) error {
 	f := m.f
-	tid := uint32(unix.Gettid())
-	head, err := robustHead(int(tid))
+	head, tid, err := lockerHead()
 	if err != nil {
 		return err
 	}
@@ -325,8 +336,7 @@ func (m *Mutex) trylock() (bool, error) {
 // __pthread_mutex_trylock.
 func (m *Mutex) robustTrylock() (bool, error) {
 	f := m.f
-	tid := uint32(unix.Gettid())
-	head, err := robustHead(int(tid))
+	head, tid, err := lockerHead()
 	if err != nil {
 		return false, err
 	}
@@ -421,7 +431,20 @@ func (m *Mutex) unlockWired(decr bool) error {
 // __pthread_mutex_unlock_full.
 func (m *Mutex) robustUnlock(decr bool) error {
 	f := m.f
-	tid := uint32(unix.Gettid())
+	// The head is checked (or registered) only for the holder: a
+	// non-holder's unlock is EPERM whatever its thread's list. On 64-bit
+	// the holder's head is usually found without a system call
+	// (unlockerHead); on 32-bit get_robust_list gives it and the thread
+	// id at once.
+	var head, size uintptr
+	var tid uint32
+	var ours bool
+	var err error
+	if is64 == 1 {
+		tid = uint32(unix.Gettid())
+	} else if head, size, tid, ours, err = robustSelf(); err != nil {
+		return err
+	}
 	var newOwner int32
 	lock := loadU32(f.lock)
 	if m.kind&typeMask == kindRobust|kindRecursive {
@@ -450,9 +473,16 @@ func (m *Mutex) robustUnlock(decr bool) error {
 			newOwner = ownerNotRecoverable
 		}
 	}
-	head, err := robustHead(int(tid))
-	if err != nil {
-		return err
+	if is64 == 1 {
+		head, size, ours, err = m.unlockerHead(tid)
+		if err != nil {
+			return err
+		}
+	}
+	if !ours {
+		if head, err = robustHead(int(tid), head, size); err != nil {
+			return err
+		}
 	}
 	setPending(head, uintptr(unsafe.Pointer(f.listNext)))
 	dequeue(head, f)
@@ -465,4 +495,34 @@ func (m *Mutex) robustUnlock(decr bool) error {
 	}
 	setPending(head, 0)
 	return nil
+}
+
+// unlockerHead returns, on 64-bit, the robust list head of the calling
+// thread, whose id is tid and which holds the mutex (its id is in the lock
+// word): as robustSelf does, but first without a system call, from the
+// mutex itself. A mutex first on a list has that list's head in its
+// __list.__prev (ENQUEUE_MUTEX put it there, or DEQUEUE_MUTEX of the
+// entry before it). If that is a head of this package's whose slot holds
+// tid, the mutex was locked by a thread with the caller's id on the list
+// of that id's head: by the caller, whose head it is (this package gives
+// every thread id one slot, and the caller, holding a robust mutex of its
+// locking, has registered it, or its Lock found glibc's and the mutex's
+// __prev would be glibc's head); or by a dead thread with the same id, a
+// mutex the caller never locked, which the owner check lets glibc's
+// unlock release too: DEQUEUE_MUTEX does not read the head on 64-bit,
+// only list_op_pending is set there, in a head that is the caller's or no
+// live thread's. Otherwise get_robust_list says (the mutex is not first
+// on its list, or the head is glibc's).
+func (m *Mutex) unlockerHead(tid uint32) (head, size uintptr, ours bool, err error) {
+	prev := atomic.LoadUintptr(m.f.listPrev)
+	if t, ok := headTID(prev); ok && t == tid {
+		return prev, headSize, true, nil
+	}
+	if head, size, err = threadHead(); err != nil {
+		return 0, 0, false, err
+	}
+	if size == headSize {
+		_, ours = headTID(head)
+	}
+	return head, size, ours, nil
 }

@@ -24,19 +24,27 @@ const headSize = 3 * ptrSize
 // to the lock word, as glibc sets it.
 const futexOffset = offLock - offListNext
 
-// slotSize is what a head takes here: a word before it (glibc's
-// robust_prev, which the 64-bit list operations write when the list is
-// empty), then the head itself.
-const slotSize = ptrSize + headSize
+// slotSize is what a head takes here: the id of the thread that
+// registered it (see robustSelf), a word for glibc's robust_prev (which
+// the 64-bit list operations write when the list is empty), then the head
+// itself.
+const slotSize = 2*ptrSize + headSize
 
 // heads are the robust list heads this package registered, by thread id,
 // in memory outside the Go heap that is never freed: the kernel reads a
 // head when its thread exits, whenever that is.
 var heads struct {
 	sync.Mutex
-	byTID map[int]uintptr // the address of the head (after its prev word)
+	byTID map[int]uintptr // the address of the head (after its two words)
 	page  []byte          // the rest of the last page carved into slots
 }
+
+// headPages are the pages the heads are carved from (their addresses),
+// for robustSelf to tell this package's heads from glibc's without a lock.
+var headPages atomic.Pointer[[]uintptr]
+
+// pageSize is the size of those pages.
+var pageSize = uintptr(unix.Getpagesize())
 
 // word is the machine word at addr, which is memory outside the Go heap
 // (a head) or in the caller's shared mapping (a mutex's list field).
@@ -44,16 +52,63 @@ func word(addr uintptr) *uintptr {
 	return (*uintptr)(*(*unsafe.Pointer)(unsafe.Pointer(&addr)))
 }
 
-// robustHead returns the robust list head of the calling thread, which
-// must be locked to its goroutine and have thread id tid: the one already
-// registered (by this package, or by glibc in a cgo program, whose head
-// has the same layout), or a new one registered with set_robust_list.
-func robustHead(tid int) (uintptr, error) {
-	var head, size uintptr
+// headTID returns the thread id in the slot of head if head is one of
+// the heads this package registered (exactly: the head of a slot carved
+// from one of its pages; a slot not yet carved holds id 0).
+func headTID(head uintptr) (uint32, bool) {
+	if pages := headPages.Load(); pages != nil {
+		for _, p := range *pages {
+			if off := head - p; off < pageSize {
+				if off < 2*ptrSize || (off-2*ptrSize)%slotSize != 0 {
+					return 0, false
+				}
+				return uint32(atomic.LoadUintptr(word(head - 2*ptrSize))), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// threadHead is get_robust_list for the calling thread: its head and
+// size, 0 for none.
+func threadHead() (head, size uintptr, err error) {
 	_, _, e := unix.RawSyscall(unix.SYS_GET_ROBUST_LIST, 0, uintptr(unsafe.Pointer(&head)), uintptr(unsafe.Pointer(&size)))
 	if e != 0 {
-		return 0, fmt.Errorf("get_robust_list: %w", e)
+		return 0, 0, fmt.Errorf("get_robust_list: %w", e)
 	}
+	return head, size, nil
+}
+
+// robustSelf returns the calling thread's robust list head and size, as
+// get_robust_list gives them (0 if it has none), and the thread's id;
+// ours says that the head is one this package registered. The thread must
+// be locked to the calling goroutine.
+//
+// A head of this package's was registered by the thread the kernel now
+// gives it for: set_robust_list sets the calling thread's head only, and
+// a new thread (clone) or process (fork, exec) starts without one. The
+// registering thread wrote its id in the head's slot, and a thread's id
+// never changes; so the id in the slot is the caller's, and a head of
+// this package's costs one system call for both. Any other head
+// (glibc's, in a program with cgo) costs a gettid as well.
+func robustSelf() (head, size uintptr, tid uint32, ours bool, err error) {
+	head, size, err = threadHead()
+	if err != nil {
+		return 0, 0, 0, false, err
+	}
+	if size == headSize {
+		if tid, ours := headTID(head); ours {
+			return head, size, tid, true, nil
+		}
+	}
+	return head, size, uint32(unix.Gettid()), false, nil
+}
+
+// robustHead returns the robust list head of the calling thread, which
+// must be locked to its goroutine, have thread id tid, and have the head
+// (of the size) robustSelf found (0 for none): glibc's in a cgo program,
+// whose layout it checks, or a new one registered with set_robust_list.
+func robustHead(tid int, head, size uintptr) (uintptr, error) {
 	if head != 0 {
 		if size != headSize {
 			return 0, fmt.Errorf("this thread's robust list head is %d bytes, not struct robust_list_head's %d: %w", size, headSize, unix.EINVAL)
@@ -70,19 +125,26 @@ func robustHead(tid int) (uintptr, error) {
 		// A new thread, or one with the id of a thread that exited: its
 		// head (if any) is free again, since this thread has none.
 		if len(heads.page) < int(slotSize) {
-			page, err := unix.Mmap(-1, 0, unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+			page, err := unix.Mmap(-1, 0, int(pageSize), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 			if err != nil {
 				return 0, fmt.Errorf("allocating a robust list head: %w", err)
 			}
 			heads.page = page
+			var pages []uintptr
+			if old := headPages.Load(); old != nil {
+				pages = append(pages, *old...)
+			}
+			pages = append(pages, uintptr(unsafe.Pointer(&page[0])))
+			headPages.Store(&pages)
 		}
-		h = uintptr(unsafe.Pointer(&heads.page[0])) + ptrSize
+		h = uintptr(unsafe.Pointer(&heads.page[0])) + 2*ptrSize
 		heads.page = heads.page[slotSize:]
 		if heads.byTID == nil {
 			heads.byTID = make(map[int]uintptr)
 		}
 		heads.byTID[tid] = h
 	}
+	atomic.StoreUintptr(word(h-2*ptrSize), uintptr(tid))
 	*word(h - ptrSize) = 0 // robust_prev
 	*word(h) = h           // an empty list points to its head
 	off := futexOffset
