@@ -188,3 +188,19 @@ func describeWaiters(ws []waiter) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// waiterRows writes the waiters rows of a stat table with row: "-" when
+// there are none, else one "PID COMMAND CALL (thread TID)" row each, the
+// first labelled waiters.
+func waiterRows(row func(name, format string, args ...any), ws []waiter) {
+	if len(ws) == 0 {
+		row("waiters", "-")
+	}
+	for i, w := range ws {
+		name := ""
+		if i == 0 {
+			name = "waiters"
+		}
+		row(name, "%d %s %s (thread %d)", w.PID, w.Command, w.Call, w.TID)
+	}
+}

@@ -250,16 +250,7 @@ func runMsgStat(e *env, c *command, args []string) error {
 	row("sent", "%s", textTime(info.Stime))
 	row("received", "%s", textTime(info.Rtime))
 	row("changed", "%s", textTime(info.Ctime))
-	if len(v.waiters) == 0 {
-		row("waiters", "-")
-	}
-	for i, w := range v.waiters {
-		name := ""
-		if i == 0 {
-			name = "waiters"
-		}
-		row(name, "%d %s %s (thread %d)", w.PID, w.Command, w.Call, w.TID)
-	}
+	waiterRows(row, v.waiters)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -292,16 +292,7 @@ func runSemStat(e *env, c *command, args []string) error {
 	for _, s := range v.sems {
 		row(fmt.Sprintf("semaphore %d", s.Num), "value %d, pid %d, ncnt %d, zcnt %d", s.Value, s.PID, s.Ncnt, s.Zcnt)
 	}
-	if len(v.waiters) == 0 {
-		row("waiters", "-")
-	}
-	for i, w := range v.waiters {
-		name := ""
-		if i == 0 {
-			name = "waiters"
-		}
-		row(name, "%d %s %s (thread %d)", w.PID, w.Command, w.Call, w.TID)
-	}
+	waiterRows(row, v.waiters)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
