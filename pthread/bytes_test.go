@@ -93,7 +93,9 @@ func b2i(b bool) int {
 
 // normalise replaces, in a dump of a pthread_mutex_t, what differs between
 // processes by markers: a thread id in the lock word and in __owner (tids
-// are the threads that may hold it), and non-null robust list pointers.
+// are the threads that may hold it, and the peers' process ids, which a Go
+// peer writes in the __owner of a normal mutex), and non-null robust list
+// pointers.
 func normalise(b []byte, tids ...int) []byte {
 	b = bytes.Clone(b)
 	ne := binary.NativeEndian
@@ -142,17 +144,17 @@ func TestStateBytes(t *testing.T) {
 					a.do(t, "init %s %d 1", k.name, b2i(robust))
 					out = append(out, a.dump(t))
 					a.do(t, "lock")
-					out = append(out, normalise(a.dump(t), ta, tb))
+					out = append(out, normalise(a.dump(t), ta, tb, a.proc.Pid(), b.proc.Pid()))
 					b.send(t, "lock")
 					waitAsleep(t, b)
-					out = append(out, normalise(a.dump(t), ta, tb))
+					out = append(out, normalise(a.dump(t), ta, tb, a.proc.Pid(), b.proc.Pid()))
 					a.do(t, "unlock")
 					if got := b.answer(t); got != "ok" {
 						t.Fatalf("%v lock: %s", b, got)
 					}
-					out = append(out, normalise(b.dump(t), ta, tb))
+					out = append(out, normalise(b.dump(t), ta, tb, a.proc.Pid(), b.proc.Pid()))
 					b.do(t, "unlock")
-					out = append(out, normalise(b.dump(t), ta, tb))
+					out = append(out, normalise(b.dump(t), ta, tb, a.proc.Pid(), b.proc.Pid()))
 					return out
 				}
 				c, g := steps("C"), steps("Go")

@@ -31,8 +31,9 @@
 // 1 taken, 2 taken with possible waiters. Lock compare-and-swaps 0 to 1,
 // or else exchanges in 2 until it reads 0, sleeping in FUTEX_WAIT on the
 // value 2 between tries; Unlock exchanges in 0 and, if it read 2, wakes
-// one waiter. __owner gets the owner's thread id, __nusers counts the
-// holders and __count the recursive depth. A robust mutex keeps the
+// one waiter. __owner gets the owner's thread id (the process id for a
+// normal mutex locked from Go, see below), __nusers counts the holders and
+// __count the recursive depth. A robust mutex keeps the
 // owner's thread id in __lock itself, with FUTEX_WAITERS (1<<31) set by
 // a waiter before it sleeps and FUTEX_OWNER_DIED (1<<30) set by the
 // kernel when the owner dies; the next locker takes the mutex with
@@ -56,8 +57,12 @@
 // a recursive mutex counts the holding goroutine's locks. A goroutine must
 // therefore unlock what it locked (as in C, where a thread must). A
 // normal mutex has no owner to check: its Lock does not wire the
-// goroutine, __owner gets the id of the thread Lock ran on (for debuggers,
-// as glibc), and, as in glibc, any goroutine may unlock it.
+// goroutine, and, as in glibc, any goroutine may unlock it. glibc writes
+// the locking thread's id in its __owner for debuggers and never reads it
+// (but to assert that it is 0 when the mutex is taken); Lock writes the
+// process id there instead (the id of the process's main thread, which no
+// thread of another process has), so that it needs no system call: asking
+// the kernel for the thread's id would cost several times the lock.
 //
 // # Robust mutexes and owner death
 //

@@ -307,6 +307,16 @@ func goPeer() int {
 		case "tid":
 			fmt.Println("ok", unix.Gettid())
 			continue
+		case "lockaway":
+			// Lock from a thread that is not the main thread, and
+			// print its id.
+			if m, err = mutex(); err == nil {
+				var tid int
+				if tid, err = lockAway(m); err == nil {
+					fmt.Println("ok", tid)
+					continue
+				}
+			}
 		case "count":
 			if m, err = mutex(); err == nil {
 				counter := (*int32)(unsafe.Pointer(&mem[counterOff]))
@@ -382,4 +392,29 @@ func holdMany(mem []byte, n int) error {
 		}
 	}
 	return nil
+}
+
+// lockAway: see goPeer. Each try runs on a goroutine locked to its thread;
+// one that finds itself on the main thread (whose id is the process's)
+// stays there, blocked, so that the next try gets another thread.
+func lockAway(m *pthread.Mutex) (int, error) {
+	type result struct {
+		tid int
+		err error
+	}
+	for {
+		res := make(chan result)
+		go func() {
+			runtime.LockOSThread()
+			tid := unix.Gettid()
+			if tid == unix.Getpid() {
+				res <- result{tid: tid}
+				select {}
+			}
+			res <- result{tid, m.Lock()}
+		}()
+		if r := <-res; r.tid != unix.Getpid() {
+			return r.tid, r.err
+		}
+	}
 }

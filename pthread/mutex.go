@@ -257,20 +257,18 @@ func (m *Mutex) wires() bool {
 // Unlock.
 func (m *Mutex) Lock() error {
 	// Inlined into the caller: the uncontended normal (or default)
-	// mutex's compare-and-swap, glibc's LLL_MUTEX_LOCK_OPTIMIZED; then
-	// one call, which records the owner and the user count, or takes the
-	// slow path.
-	return m.lockFrom(m.kind&typeMask == kindTimed && casU32(m.f.lock, 0, 1))
-}
-
-// lockFrom is Lock after its inlined fast path: taken says that it took
-// a normal mutex's lock word.
-func (m *Mutex) lockFrom(taken bool) error {
-	if taken {
-		writeI32(m.f.owner, int32(unix.Gettid()))
+	// mutex, as glibc's LLL_MUTEX_LOCK_OPTIMIZED and the owner record
+	// after it (__owner is the process id, see ownerPID).
+	if m.kind&typeMask == kindTimed && casU32(m.f.lock, 0, 1) {
+		writeI32(m.f.owner, ownerPID)
 		addToU32(m.f.nusers, 1)
 		return nil
 	}
+	return m.lockSlow()
+}
+
+// lockSlow is Lock after its inlined fast path.
+func (m *Mutex) lockSlow() error {
 	return m.lock("pthread_mutex_lock", nil, false)
 }
 

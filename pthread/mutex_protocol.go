@@ -124,7 +124,7 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 		if err := m.lllLock(w, cond); err != nil {
 			return err
 		}
-		writeI32(f.owner, int32(unix.Gettid()))
+		writeI32(f.owner, ownerPID)
 		incr()
 		return nil
 	case kindAdaptive:
@@ -133,7 +133,7 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 				return err
 			}
 		}
-		writeI32(f.owner, int32(unix.Gettid()))
+		writeI32(f.owner, ownerPID)
 		incr()
 		return nil
 	case kindRecursive:
@@ -325,7 +325,11 @@ func (m *Mutex) trylock() (bool, error) {
 		if !casU32(f.lock, 0, 1) {
 			return false, unix.EBUSY
 		}
-		writeI32(f.owner, int32(unix.Gettid()))
+		owner := ownerPID
+		if m.kind&typeMask == kindErrorCheck {
+			owner = int32(unix.Gettid())
+		}
+		writeI32(f.owner, owner)
 		addToU32(f.nusers, 1)
 		return true, nil
 	}
