@@ -294,7 +294,7 @@ func (m *Mutex) TryLock() (bool, error) {
 	if wired {
 		runtime.LockOSThread()
 	}
-	held, err := m.trylock()
+	held, err := m.trylock(nil)
 	if wired && !held {
 		runtime.UnlockOSThread()
 	}
@@ -385,7 +385,7 @@ func (m *Mutex) lock(op string, ctx context.Context, cond bool) error {
 		runtime.LockOSThread()
 	}
 	w := waiter{ctx: ctx}
-	err := m.lockWait(&w, cond)
+	err := m.lockWait(&w, cond, nil)
 	w.done()
 	if err == nil {
 		return nil
@@ -401,7 +401,7 @@ func (m *Mutex) lock(op string, ctx context.Context, cond bool) error {
 
 // unlock releases the mutex; decr is false for the condition variable.
 func (m *Mutex) unlock(decr bool) error {
-	err := m.unlockWired(decr)
+	err := m.unlockWired(decr, nil)
 	if m.wires() && !errors.Is(err, unix.EPERM) {
 		runtime.UnlockOSThread()
 	}

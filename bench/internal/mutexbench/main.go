@@ -1,8 +1,8 @@
 // Command mutexbench is the Go side of the pthread mutex benchmarks
 // (mutex_test.go), with the command lines of c/mutex.c:
 //
-//	mutexbench uncontended ITERS normal|robust
-//	mutexbench handoff ID ITERS
+//	mutexbench uncontended ITERS normal|robust [thread]
+//	mutexbench handoff ID ITERS [thread]
 //
 // The benchmarks build it with CGO_ENABLED=0: a Go program without cgo,
 // whose threads get their robust list heads from package pthread (a
@@ -20,6 +20,10 @@
 // Unlock, and prints the nanoseconds from passing that barrier to the end
 // of its loop. The offsets are c/mutex.c's: the mutex at 0, the counter
 // (uint64) at 64, the ready word (int32) at 128.
+//
+// With the last argument "thread", the loops call LockOn and UnlockOn with
+// the pthread.Thread of the main goroutine (pthread.Self, before the loop)
+// instead of Lock and Unlock.
 package main
 
 import (
@@ -40,16 +44,51 @@ const (
 	offReady   = 128
 )
 
-const usage = "usage: mutexbench uncontended ITERS normal|robust | mutexbench handoff ID ITERS"
+const usage = "usage: mutexbench uncontended ITERS normal|robust [thread] | mutexbench handoff ID ITERS [thread]"
+
+// locker is the pair of calls the loops make: Lock and Unlock, or LockOn
+// and UnlockOn with a Thread.
+type locker struct {
+	m *pthread.Mutex
+	t *pthread.Thread // nil: Lock and Unlock
+}
+
+func (l locker) lock() error {
+	if l.t != nil {
+		return l.m.LockOn(l.t)
+	}
+	return l.m.Lock()
+}
+
+func (l locker) unlock() error {
+	if l.t != nil {
+		return l.m.UnlockOn(l.t)
+	}
+	return l.m.Unlock()
+}
+
+// thread returns the main goroutine's Thread if args (after the fixed
+// ones) say "thread", else nil.
+func thread(args []string) *pthread.Thread {
+	switch {
+	case len(args) == 0:
+		return nil
+	case len(args) == 1 && args[0] == "thread":
+		return pthread.Self()
+	}
+	fail(usage)
+	return nil
+}
 
 func main() {
-	if len(os.Args) == 4 && os.Args[1] == "uncontended" {
-		uncontended(os.Args[2], os.Args[3])
+	if len(os.Args) >= 4 && os.Args[1] == "uncontended" {
+		uncontended(os.Args[2], os.Args[3], thread(os.Args[4:]))
 		return
 	}
-	if len(os.Args) != 4 || os.Args[1] != "handoff" {
+	if len(os.Args) < 4 || os.Args[1] != "handoff" {
 		fail(usage)
 	}
+	th := thread(os.Args[4:])
 	id, err := strconv.Atoi(os.Args[2])
 	if err != nil {
 		fail("mutexbench: segment ID %q: %v", os.Args[2], err)
@@ -69,6 +108,7 @@ func main() {
 	if err != nil {
 		fail("mutexbench: %v", err)
 	}
+	l := locker{m, th}
 	counter := (*uint64)(unsafe.Pointer(&mem[offCounter]))
 	ready := (*int32)(unsafe.Pointer(&mem[offReady]))
 	atomic.AddInt32(ready, 1)
@@ -77,18 +117,18 @@ func main() {
 	}
 	start := time.Now()
 	for range iters {
-		if err := m.Lock(); err != nil {
+		if err := l.lock(); err != nil {
 			fail("mutexbench: Lock: %v", err)
 		}
 		*counter++
-		if err := m.Unlock(); err != nil {
+		if err := l.unlock(); err != nil {
 			fail("mutexbench: Unlock: %v", err)
 		}
 	}
 	fmt.Println(time.Since(start).Nanoseconds())
 }
 
-func uncontended(itersArg, kind string) {
+func uncontended(itersArg, kind string, th *pthread.Thread) {
 	iters, err := strconv.Atoi(itersArg)
 	if err != nil || iters < 1 {
 		fail("mutexbench: ITERS %q: not a positive count", itersArg)
@@ -104,15 +144,16 @@ func uncontended(itersArg, kind string) {
 	if err != nil {
 		fail("mutexbench: %v", err)
 	}
+	l := locker{m, th}
 	var start time.Time
 	for i := -1000; i < iters; i++ {
 		if i == 0 {
 			start = time.Now()
 		}
-		if err := m.Lock(); err != nil {
+		if err := l.lock(); err != nil {
 			fail("mutexbench: Lock: %v", err)
 		}
-		if err := m.Unlock(); err != nil {
+		if err := l.unlock(); err != nil {
 			fail("mutexbench: Unlock: %v", err)
 		}
 	}

@@ -1,0 +1,245 @@
+package pthread
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Thread is the calling goroutine locked to its OS thread, with what a
+// mutex's owner is made of (the thread's id, and for a robust mutex its
+// robust list head) looked up once, for LockOn, TryLockOn and UnlockOn.
+// Go gives a goroutine no cheap way to ask which thread it runs on, so
+// Lock and Unlock ask the kernel (gettid, get_robust_list) on every call
+// for a mutex with an owner (errorcheck, recursive or robust), and wire
+// the goroutine to its thread and unwire it: several times the cost of
+// the lock itself. A Thread does this once for many locks.
+//
+// A Thread belongs to the goroutine that called Self, which stays on its
+// thread until Release: only that goroutine may use it (its id would be
+// wrong on any other thread, and a robust mutex would be linked into
+// another thread's list). A mutex locked with LockOn (or TryLockOn) is
+// unlocked with UnlockOn with the same Thread.
+type Thread struct {
+	tid  int32
+	head uintptr // the robust list head, once a robust mutex needed it
+	// held counts the mutexes with an owner locked through the Thread
+	// and not yet unlocked: Release refuses while any is held, since the
+	// goroutine must stay on the thread that owns them.
+	held     int
+	released bool
+}
+
+// Self locks the calling goroutine to its OS thread
+// (runtime.LockOSThread; it nests as that does) and returns the thread,
+// for LockOn, TryLockOn and UnlockOn, until Release. It makes one system
+// call (gettid), and the first robust lock through the Thread one or two
+// more (get_robust_list, and set_robust_list for a thread that has no
+// list yet).
+func Self() *Thread {
+	runtime.LockOSThread()
+	return &Thread{tid: int32(unix.Gettid())}
+}
+
+// ID returns the thread's id (gettid(2)), which is what glibc and the
+// kernel know the owner of a mutex by.
+func (t *Thread) ID() int { return int(t.tid) }
+
+// Release ends the Thread: the goroutine is unlocked from its OS thread
+// (runtime.UnlockOSThread), and the Thread may no longer be used. It
+// must be called by the goroutine that called Self. A Thread through
+// which a mutex with an owner (errorcheck, recursive, robust) is still
+// held is EBUSY, and stays usable; one already released is EINVAL.
+func (t *Thread) Release() error {
+	const op = "pthread.Thread.Release"
+	if t.released {
+		return &Error{Op: op, Err: fmt.Errorf("thread %d released already: %w", t.tid, unix.EINVAL)}
+	}
+	if t.held != 0 {
+		return &Error{Op: op, Err: fmt.Errorf("thread %d holds %d lock(s) of mutexes with an owner: %w", t.tid, t.held, unix.EBUSY)}
+	}
+	t.released = true
+	t.head = 0 // no fast path in LockOn and UnlockOn
+	runtime.UnlockOSThread()
+	return nil
+}
+
+// check refuses a released Thread.
+func (t *Thread) check(op string) error {
+	if t.released {
+		return &Error{Op: op, Err: fmt.Errorf("thread %d was released: %w", t.tid, unix.EINVAL)}
+	}
+	return nil
+}
+
+// id returns the calling thread's id: t's, or gettid's for nil.
+func (t *Thread) id() int32 {
+	if t == nil {
+		return int32(unix.Gettid())
+	}
+	return t.tid
+}
+
+// owner returns what a mutex without an owner check (normal, adaptive)
+// gets in __owner: t's id, as glibc writes, or for nil the process id
+// (ownerPID), which needs no system call.
+func (t *Thread) owner() int32 {
+	if t == nil {
+		return ownerPID
+	}
+	return t.tid
+}
+
+// robust returns the calling thread's robust list head, registering one
+// if it has none, and its id: t's, looked up on first use, or for nil
+// from the kernel (lockerHead).
+func (t *Thread) robust() (head uintptr, tid uint32, err error) {
+	if t == nil {
+		return lockerHead()
+	}
+	if t.head == 0 {
+		h, size, err := threadHead()
+		if err != nil {
+			return 0, 0, err
+		}
+		ours := false
+		if size == headSize {
+			_, ours = headTID(h)
+		}
+		if !ours {
+			if h, err = robustHead(int(t.tid), h, size); err != nil {
+				return 0, 0, err
+			}
+		}
+		t.head = h
+	}
+	return t.head, uint32(t.tid), nil
+}
+
+// LockOn is Lock from the goroutine that owns t (see Self), which is
+// already locked to its thread: it makes no system call when the mutex is
+// free, whatever its type, and does not lock or unlock the goroutine's
+// thread again. It returns what Lock returns; a mutex it takes with an
+// owner (errorcheck, recursive or robust, including with ErrOwnerDead) is
+// counted in t until UnlockOn. A normal mutex gets t's id in __owner, as
+// glibc writes it. A nil t is Lock; a released one is EINVAL.
+func (m *Mutex) LockOn(t *Thread) error {
+	if t != nil && t.head != 0 && m.kind&kindRobust != 0 {
+		// A free robust mutex, as the first round of robustLock: a
+		// head, so t was used already and not released (Release
+		// clears it).
+		f := &m.f
+		head := t.head
+		setPending(head, uintptr(unsafe.Pointer(f.listNext)))
+		if casU32(f.lock, 0, uint32(t.tid)) {
+			if loadI32(f.owner) == ownerNotRecoverable {
+				return &Error{Op: "pthread_mutex_lock", Err: m.notRecoverable(head)}
+			}
+			writeU32(f.count, 1)
+			enqueue(head, f)
+			setPending(head, 0)
+			writeI32(f.owner, t.tid)
+			addToU32(f.nusers, 1)
+			t.held++
+			return nil
+		}
+	}
+	return m.lockOn(t)
+}
+
+// lockOn is LockOn but for its fast path.
+func (m *Mutex) lockOn(t *Thread) error {
+	const op = "pthread_mutex_lock"
+	if t == nil {
+		return m.Lock()
+	}
+	if t.released {
+		return t.check(op)
+	}
+	w := waiter{}
+	err := m.lockWait(&w, false, t)
+	if err == nil {
+		if m.wires() {
+			t.held++
+		}
+		return nil
+	}
+	if err == ErrOwnerDead {
+		t.held++
+	}
+	return &Error{Op: op, Err: err}
+}
+
+// TryLockOn is TryLock from the goroutine that owns t, as LockOn is Lock.
+func (m *Mutex) TryLockOn(t *Thread) (bool, error) {
+	const op = "pthread_mutex_trylock"
+	if t == nil {
+		return m.TryLock()
+	}
+	if err := t.check(op); err != nil {
+		return false, err
+	}
+	held, err := m.trylock(t)
+	if held && m.wires() {
+		t.held++
+	}
+	if err != nil {
+		if err == unix.EBUSY {
+			return false, nil
+		}
+		return held, &Error{Op: op, Err: err}
+	}
+	return held, nil
+}
+
+// UnlockOn is Unlock from the goroutine that owns t, for a mutex it
+// locked with LockOn or TryLockOn and t: it makes no system call unless
+// it wakes a waiter. A nil t is Unlock; a released one is EINVAL.
+func (m *Mutex) UnlockOn(t *Thread) error {
+	if t != nil && t.head != 0 && m.kind&kindRobust != 0 {
+		// The consistent robust mutex t holds, as robustUnlock.
+		f := &m.f
+		if loadU32(f.lock)&futexTIDMask == uint32(t.tid) && loadI32(f.owner) == t.tid {
+			if m.kind&typeMask == kindRobust|kindRecursive {
+				c := loadU32(f.count) - 1
+				writeU32(f.count, c)
+				if c != 0 {
+					t.held--
+					return nil
+				}
+			}
+			head := t.head
+			setPending(head, uintptr(unsafe.Pointer(f.listNext)))
+			dequeue(head, f)
+			writeI32(f.owner, 0)
+			addToU32(f.nusers, ^uint32(0))
+			if swapU32(f.lock, 0)&futexWaiters != 0 {
+				futexWakeN(f.lock, 1)
+			}
+			setPending(head, 0)
+			t.held--
+			return nil
+		}
+	}
+	return m.unlockOn(t)
+}
+
+// unlockOn is UnlockOn but for its fast path.
+func (m *Mutex) unlockOn(t *Thread) error {
+	const op = "pthread_mutex_unlock"
+	if t == nil {
+		return m.Unlock()
+	}
+	if t.released {
+		return t.check(op)
+	}
+	if err := m.unlockWired(true, t); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	if m.wires() && t.held > 0 {
+		t.held--
+	}
+	return nil
+}
