@@ -125,10 +125,11 @@ func normalise(b []byte, tids ...int) []byte {
 	return b
 }
 
-// TestStateBytes drives two C peers, then two Go peers, through the same
-// steps on a mutex of each type, robust or not, and compares the bytes at
-// each step (thread ids and list pointers normalised): init, locked,
-// locked with the other peer asleep waiting, handed over to it, unlocked.
+// TestStateBytes drives two C peers, then two Go peers, then two Go peers
+// with Threads, through the same steps on a mutex of each type, robust or
+// not, and compares the bytes at each step (thread ids and list pointers
+// normalised): init, locked, locked with the other peer asleep waiting,
+// handed over to it, unlocked.
 func TestStateBytes(t *testing.T) {
 	requireC(t)
 	shmtest.Isolate(t)
@@ -157,16 +158,20 @@ func TestStateBytes(t *testing.T) {
 					out = append(out, normalise(b.dump(t), ta, tb, a.proc.Pid(), b.proc.Pid()))
 					return out
 				}
-				c, g := steps("C"), steps("Go")
+				c := steps("C")
 				names := []string{"init", "locked", "locked-waiter", "handed-over", "unlocked"}
-				for i := range c {
-					if k.typ == pthread.MutexAdaptive {
-						// __spins, a running average of spin counts
-						// with random jitter (see adaptiveLock).
-						c[i][20], c[i][21], g[i][20], g[i][21] = 0, 0, 0, 0
-					}
-					if diff := cmp.Diff(c[i], g[i]); diff != "" {
-						t.Errorf("%s: C (-) vs Go (+):\n%s", names[i], diff)
+				for _, lang := range []string{"Go", "Go-Thread"} {
+					g := steps(lang)
+					for i := range c {
+						if k.typ == pthread.MutexAdaptive {
+							// __spins, a running average of spin
+							// counts with random jitter (see
+							// adaptiveLock).
+							c[i][20], c[i][21], g[i][20], g[i][21] = 0, 0, 0, 0
+						}
+						if diff := cmp.Diff(c[i], g[i]); diff != "" {
+							t.Errorf("%s: C (-) vs %s (+):\n%s", names[i], lang, diff)
+						}
 					}
 				}
 			})

@@ -34,13 +34,17 @@ type Thread struct {
 
 // Self locks the calling goroutine to its OS thread
 // (runtime.LockOSThread; it nests as that does) and returns the thread,
-// for LockOn, TryLockOn and UnlockOn, until Release. It makes one system
-// call (gettid), and the first robust lock through the Thread one or two
-// more (get_robust_list, and set_robust_list for a thread that has no
-// list yet).
+// for LockOn, TryLockOn and UnlockOn, until Release. It asks the kernel
+// for the thread's id (gettid) and robust list head (get_robust_list),
+// and registers a head (set_robust_list) for a thread that has none, as
+// a robust Lock would: two or three system calls, once. A head that is
+// not glibc's nor this package's is left alone, and a robust lock
+// through the Thread then fails with EINVAL, as Lock does.
 func Self() *Thread {
 	runtime.LockOSThread()
-	return &Thread{tid: int32(unix.Gettid())}
+	t := &Thread{tid: int32(unix.Gettid())}
+	t.robust() // sets t.head, or leaves 0 for the error to be met later
+	return t
 }
 
 // ID returns the thread's id (gettid(2)), which is what glibc and the
@@ -206,7 +210,7 @@ func (m *Mutex) UnlockOn(t *Thread) error {
 				c := loadU32(f.count) - 1
 				writeU32(f.count, c)
 				if c != 0 {
-					t.held--
+					t.unheld()
 					return nil
 				}
 			}
@@ -219,7 +223,7 @@ func (m *Mutex) UnlockOn(t *Thread) error {
 				futexWakeN(f.lock, 1)
 			}
 			setPending(head, 0)
-			t.held--
+			t.unheld()
 			return nil
 		}
 	}
@@ -238,8 +242,20 @@ func (m *Mutex) unlockOn(t *Thread) error {
 	if err := m.unlockWired(true, t); err != nil {
 		return &Error{Op: op, Err: err}
 	}
-	if m.wires() && t.held > 0 {
-		t.held--
+	if m.wires() {
+		t.unheld()
 	}
 	return nil
+}
+
+// unheld counts one lock of a mutex with an owner less in t; if t counts
+// none, the mutex was locked with Lock (or TryLock, LockContext), which
+// locked the goroutine to its thread once more: that is undone, as Unlock
+// would.
+func (t *Thread) unheld() {
+	if t.held > 0 {
+		t.held--
+		return
+	}
+	runtime.UnlockOSThread()
 }
