@@ -130,6 +130,12 @@ func (t *Thread) robust() (head uintptr, tid uint32, err error) {
 // counted in t until UnlockOn. A normal mutex gets t's id in __owner, as
 // glibc writes it. A nil t is Lock; a released one is EINVAL.
 func (m *Mutex) LockOn(t *Thread) error {
+	if t != nil && !t.released && m.kind&typeMask == kindTimed && casU32(m.f.lock, 0, 1) {
+		// A free normal mutex, as Lock's fast path.
+		writeI32(m.f.owner, t.tid)
+		addToU32(m.f.nusers, 1)
+		return nil
+	}
 	if t != nil && t.head != 0 && m.kind&kindRobust != 0 {
 		// A free robust mutex, as the first round of robustLock: a
 		// head, so t was used already and not released (Release
@@ -202,6 +208,15 @@ func (m *Mutex) TryLockOn(t *Thread) (bool, error) {
 // locked with LockOn or TryLockOn and t: it makes no system call unless
 // it wakes a waiter. A nil t is Unlock; a released one is EINVAL.
 func (m *Mutex) UnlockOn(t *Thread) error {
+	if t != nil && !t.released && m.kind&typeMask == kindTimed {
+		// A normal mutex, as Unlock.
+		writeI32(m.f.owner, 0)
+		addToU32(m.f.nusers, ^uint32(0))
+		if swapU32(m.f.lock, 0) > 1 {
+			futexWakeN(m.f.lock, 1)
+		}
+		return nil
+	}
 	if t != nil && t.head != 0 && m.kind&kindRobust != 0 {
 		// The consistent robust mutex t holds, as robustUnlock.
 		f := &m.f

@@ -46,27 +46,6 @@ const (
 
 const usage = "usage: mutexbench uncontended ITERS normal|robust [thread] | mutexbench handoff ID ITERS [thread]"
 
-// locker is the pair of calls the loops make: Lock and Unlock, or LockOn
-// and UnlockOn with a Thread.
-type locker struct {
-	m *pthread.Mutex
-	t *pthread.Thread // nil: Lock and Unlock
-}
-
-func (l locker) lock() error {
-	if l.t != nil {
-		return l.m.LockOn(l.t)
-	}
-	return l.m.Lock()
-}
-
-func (l locker) unlock() error {
-	if l.t != nil {
-		return l.m.UnlockOn(l.t)
-	}
-	return l.m.Unlock()
-}
-
 // thread returns the main goroutine's Thread if args (after the fixed
 // ones) say "thread", else nil.
 func thread(args []string) *pthread.Thread {
@@ -108,7 +87,6 @@ func main() {
 	if err != nil {
 		fail("mutexbench: %v", err)
 	}
-	l := locker{m, th}
 	counter := (*uint64)(unsafe.Pointer(&mem[offCounter]))
 	ready := (*int32)(unsafe.Pointer(&mem[offReady]))
 	atomic.AddInt32(ready, 1)
@@ -116,13 +94,25 @@ func main() {
 		runtime.Gosched()
 	}
 	start := time.Now()
-	for range iters {
-		if err := l.lock(); err != nil {
-			fail("mutexbench: Lock: %v", err)
+	if th == nil {
+		for range iters {
+			if err := m.Lock(); err != nil {
+				fail("mutexbench: Lock: %v", err)
+			}
+			*counter++
+			if err := m.Unlock(); err != nil {
+				fail("mutexbench: Unlock: %v", err)
+			}
 		}
-		*counter++
-		if err := l.unlock(); err != nil {
-			fail("mutexbench: Unlock: %v", err)
+	} else {
+		for range iters {
+			if err := m.LockOn(th); err != nil {
+				fail("mutexbench: LockOn: %v", err)
+			}
+			*counter++
+			if err := m.UnlockOn(th); err != nil {
+				fail("mutexbench: UnlockOn: %v", err)
+			}
 		}
 	}
 	fmt.Println(time.Since(start).Nanoseconds())
@@ -144,20 +134,34 @@ func uncontended(itersArg, kind string, th *pthread.Thread) {
 	if err != nil {
 		fail("mutexbench: %v", err)
 	}
-	l := locker{m, th}
-	var start time.Time
-	for i := -1000; i < iters; i++ {
-		if i == 0 {
-			start = time.Now()
+	rounds(m, th, 1000) // untimed, as the C program's
+	start := time.Now()
+	rounds(m, th, iters)
+	fmt.Printf("%.2f\n", float64(time.Since(start).Nanoseconds())/float64(iters))
+}
+
+// rounds locks and unlocks m n times, with Lock and Unlock, or with LockOn
+// and UnlockOn if th is not nil.
+func rounds(m *pthread.Mutex, th *pthread.Thread, n int) {
+	if th == nil {
+		for range n {
+			if err := m.Lock(); err != nil {
+				fail("mutexbench: Lock: %v", err)
+			}
+			if err := m.Unlock(); err != nil {
+				fail("mutexbench: Unlock: %v", err)
+			}
 		}
-		if err := l.lock(); err != nil {
-			fail("mutexbench: Lock: %v", err)
+		return
+	}
+	for range n {
+		if err := m.LockOn(th); err != nil {
+			fail("mutexbench: LockOn: %v", err)
 		}
-		if err := l.unlock(); err != nil {
-			fail("mutexbench: Unlock: %v", err)
+		if err := m.UnlockOn(th); err != nil {
+			fail("mutexbench: UnlockOn: %v", err)
 		}
 	}
-	fmt.Printf("%.2f\n", float64(time.Since(start).Nanoseconds())/float64(iters))
 }
 
 func fail(format string, args ...any) {
