@@ -33,7 +33,8 @@ var mutexKinds = []struct {
 // id and robust list head, where Lock and Unlock ask the kernel);
 // Go-cgo (the Lock loop in this test process, which links cgo through
 // package impls, so that its threads have glibc's robust list heads,
-// which package pthread uses and cannot take a thread id from).
+// which package pthread uses and cannot take a thread id from); and
+// Go-cgo-Thread (the LockOn loop there, with glibc's head).
 func BenchmarkMutexUncontended(b *testing.B) {
 	for _, k := range mutexKinds {
 		b.Run(k.Name+"/C", func(b *testing.B) { cBench(b, 10000, "mutex", "uncontended", k.Name) })
@@ -68,6 +69,27 @@ func BenchmarkMutexUncontended(b *testing.B) {
 				}
 				if err := m.Unlock(); err != nil {
 					b.Fatalf("Unlock: %v", err)
+				}
+			}
+		})
+		b.Run(k.Name+"/Go-cgo-Thread", func(b *testing.B) {
+			mem, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS)
+			mustf(b, err, "mmap")
+			b.Cleanup(func() { unix.Munmap(mem) })
+			m, err := pthread.InitMutex(mem, pthread.MutexAttr{Type: pthread.MutexNormal, Robust: k.Robust})
+			mustf(b, err, "InitMutex")
+			th := pthread.Self()
+			defer func() { mustf(b, th.Release(), "Release") }()
+			for range 1000 {
+				mustf(b, m.LockOn(th), "LockOn")
+				mustf(b, m.UnlockOn(th), "UnlockOn")
+			}
+			for b.Loop() {
+				if err := m.LockOn(th); err != nil {
+					b.Fatalf("LockOn: %v", err)
+				}
+				if err := m.UnlockOn(th); err != nil {
+					b.Fatalf("UnlockOn: %v", err)
 				}
 			}
 		})
