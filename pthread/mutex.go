@@ -256,9 +256,11 @@ func (m *Mutex) wires() bool {
 // locked to its OS thread (runtime.LockOSThread) until the matching
 // Unlock.
 func (m *Mutex) Lock() error {
-	// Inlined into the caller: the uncontended normal (or default)
-	// mutex, as glibc's LLL_MUTEX_LOCK_OPTIMIZED and the owner record
-	// after it (__owner is the process id, see ownerPID).
+	// The uncontended normal (or default) mutex first, as glibc's
+	// LLL_MUTEX_LOCK_OPTIMIZED and the owner record after it (__owner is
+	// the process id, see ownerPID): one call, no system call, like
+	// glibc's. (Inlining it into the caller is out of reach: the call of
+	// the slow path alone takes most of the compiler's inlining budget.)
 	if m.kind&typeMask == kindTimed && casU32(m.f.lock, 0, 1) {
 		writeI32(m.f.owner, ownerPID)
 		addToU32(m.f.nusers, 1)
@@ -313,9 +315,9 @@ func (m *Mutex) TryLock() (bool, error) {
 // Consistent) makes it not recoverable: every later Lock, in C or Go,
 // fails with ENOTRECOVERABLE. glibc returns 0 then, and so does Unlock.
 func (m *Mutex) Unlock() error {
-	// Inlined into the caller: the normal (or default) mutex, as glibc's
-	// unlock: clear the owner, count one user less, release; unlockFrom
-	// wakes a waiter if the lock word said there may be one (2).
+	// The normal (or default) mutex first, as glibc's unlock: clear the
+	// owner, count one user less, release; unlockFrom wakes a waiter if
+	// the lock word said there may be one (2).
 	if m.kind&typeMask == kindTimed {
 		writeI32(m.f.owner, 0)
 		addToU32(m.f.nusers, ^uint32(0))
