@@ -81,9 +81,11 @@
 // robust list head up once, in a Thread that the goroutine then passes to
 // LockOn, TryLockOn and UnlockOn, which make no system call for a free
 // mutex (nor wire or unwire the goroutine), as glibc's. A Thread is the
-// goroutine's own, like a C thread's self: only it may use it, and a
-// mutex locked through it is unlocked through it. With a Thread a normal
-// mutex's __owner gets the thread's id, exactly as glibc's.
+// goroutine's own, like a C thread's self: only it may use it. Holds
+// taken through it and holds taken with Lock are interchangeable (each
+// keeps the goroutine on its thread), so Unlock, UnlockOn and a condition
+// variable's wait may release either. With a Thread a normal mutex's
+// __owner gets the thread's id, exactly as glibc's.
 //
 // # Robust mutexes and owner death
 //

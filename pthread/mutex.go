@@ -405,7 +405,7 @@ func (m *Mutex) lock(op string, ctx context.Context, cond bool) error {
 func (m *Mutex) unlock(decr bool) error {
 	err := m.unlockWired(decr, nil)
 	if m.wires() && !errors.Is(err, unix.EPERM) {
-		runtime.UnlockOSThread()
+		unwire()
 	}
 	return err
 }

@@ -3,6 +3,8 @@ package pthread
 import (
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +23,10 @@ import (
 // thread until Release: only that goroutine may use it (its id would be
 // wrong on any other thread, and a robust mutex would be linked into
 // another thread's list). A mutex locked with LockOn (or TryLockOn) is
-// unlocked with UnlockOn with the same Thread.
+// best unlocked with UnlockOn with the same Thread, but Unlock works too,
+// as UnlockOn does for one locked with Lock, and a condition variable's
+// wait releases and retakes a mutex held either way: the goroutine stays
+// on its Thread's thread throughout.
 type Thread struct {
 	tid  int32
 	head uintptr // the robust list head, once a robust mutex needed it
@@ -44,7 +49,50 @@ func Self() *Thread {
 	runtime.LockOSThread()
 	t := &Thread{tid: int32(unix.Gettid())}
 	t.robust() // sets t.head, or leaves 0 for the error to be met later
+	threads.Lock()
+	if threads.byTID == nil {
+		threads.byTID = make(map[int32]*Thread)
+	}
+	if _, ok := threads.byTID[t.tid]; !ok {
+		// A nested Self on the same goroutine keeps the outer Thread
+		// registered.
+		threads.byTID[t.tid] = t
+		threads.live.Add(1)
+	}
+	threads.Unlock()
 	return t
+}
+
+// threads are the live Threads (not released), by thread id: a thread
+// runs only the goroutine locked to it, so the Thread of the caller's
+// thread, if any, is the caller's.
+var threads struct {
+	sync.Mutex
+	byTID map[int32]*Thread
+	live  atomic.Int32 // len(byTID), read without the lock
+}
+
+// unwire undoes the thread wiring of one hold of a mutex with an owner,
+// after an unlock by a goroutine (Unlock, or the condition variable's
+// release): a hold counted in the goroutine's Thread, if it has one,
+// else the hold's runtime.LockOSThread. So a mutex locked with LockOn and
+// unlocked with Unlock, or released by a condition variable's wait,
+// leaves the goroutine on its Thread's thread; the condition variable's
+// relock then wires it once more (with Lock's runtime.LockOSThread), which
+// UnlockOn undoes. Holds are interchangeable: each only says that the
+// goroutine must stay on its thread.
+func unwire() {
+	if threads.live.Load() > 0 {
+		tid := int32(unix.Gettid())
+		threads.Lock()
+		t := threads.byTID[tid]
+		threads.Unlock()
+		if t != nil && t.held > 0 {
+			t.held--
+			return
+		}
+	}
+	runtime.UnlockOSThread()
 }
 
 // ID returns the thread's id (gettid(2)), which is what glibc and the
@@ -66,6 +114,12 @@ func (t *Thread) Release() error {
 	}
 	t.released = true
 	t.head = 0 // no fast path in LockOn and UnlockOn
+	threads.Lock()
+	if threads.byTID[t.tid] == t {
+		delete(threads.byTID, t.tid)
+		threads.live.Add(-1)
+	}
+	threads.Unlock()
 	runtime.UnlockOSThread()
 	return nil
 }

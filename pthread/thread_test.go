@@ -1,6 +1,7 @@
 package pthread_test
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -125,6 +126,8 @@ func TestThreadOwners(t *testing.T) {
 	}
 }
 
+var errMainThread = errors.New("on the main thread")
+
 // TestThreadOwnerDeath: a goroutine that holds robust mutexes through a
 // Thread and exits without releasing it ends its thread, as a goroutine
 // locked to its thread does; the kernel marks the mutexes owner-died and
@@ -139,16 +142,36 @@ func TestThreadOwnerDeath(t *testing.T) {
 		}
 		ms = append(ms, m)
 	}
-	if err := inGoroutine(func() error {
-		th := pthread.Self()
-		for _, m := range ms {
-			if err := m.LockOn(th); err != nil {
-				return err
+	// The holder must not be on the main thread, which the Go runtime
+	// never ends: a try that lands there stays, blocked, until the test
+	// ends, and the next goes to another thread.
+	testDone := make(chan struct{})
+	defer close(testDone)
+	for {
+		errc := make(chan error, 1)
+		go func() {
+			th := pthread.Self()
+			if th.ID() == unix.Getpid() {
+				errc <- errMainThread
+				<-testDone
+				th.Release()
+				return
 			}
+			for _, m := range ms {
+				if err := m.LockOn(th); err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil // exits holding both, wired: the thread ends
+		}()
+		err := <-errc
+		if err == nil {
+			break
 		}
-		return nil // exits holding both, wired: the thread ends
-	}); err != nil {
-		t.Fatal(err)
+		if err != errMainThread {
+			t.Fatal(err)
+		}
 	}
 	for i, m := range ms {
 		done := make(chan error, 1)
@@ -213,4 +236,68 @@ func startWorker(t *testing.T) worker {
 func (w worker) do(fn func(*pthread.Thread) error) error {
 	w.fns <- fn
 	return <-w.errs
+}
+
+// TestThreadMixed: a mutex with an owner locked with LockOn may be
+// unlocked with Unlock, and one locked with Lock with UnlockOn; a
+// condition variable's wait releases and retakes a mutex held through a
+// Thread. Through all of it the goroutine stays on its Thread's thread,
+// and the Thread is released at the end (no hold left counted).
+func TestThreadMixed(t *testing.T) {
+	for _, attr := range []pthread.MutexAttr{{Type: pthread.MutexErrorCheck}, {Type: pthread.MutexRecursive, Robust: true}} {
+		t.Run(attr.Type.String()+robustName(attr.Robust), func(t *testing.T) {
+			mem := sharedMem(t, 4096)
+			m, err := pthread.InitMutex(mem, attr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := pthread.InitCond(mem[256:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = inGoroutine(func() error {
+				th := pthread.Self()
+				onThread := func(step string) error {
+					if tid := unix.Gettid(); tid != th.ID() {
+						return fmt.Errorf("%s: on thread %d, the Thread is %d", step, tid, th.ID())
+					}
+					return nil
+				}
+				steps := []struct {
+					name string
+					fn   func() error
+				}{
+					{"LockOn", func() error { return m.LockOn(th) }},
+					{"Unlock", m.Unlock},
+					{"Lock", m.Lock},
+					{"UnlockOn", func() error { return m.UnlockOn(th) }},
+					{"LockOn", func() error { return m.LockOn(th) }},
+					{"WaitContext", func() error {
+						ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+						defer cancel()
+						if err := c.WaitContext(ctx, m); !errors.Is(err, context.DeadlineExceeded) {
+							return fmt.Errorf("WaitContext: %v, want DeadlineExceeded", err)
+						}
+						return nil
+					}},
+					{"UnlockOn", func() error { return m.UnlockOn(th) }},
+				}
+				for _, s := range steps {
+					if err := s.fn(); err != nil {
+						return fmt.Errorf("%s: %w", s.name, err)
+					}
+					if err := onThread("after " + s.name); err != nil {
+						return err
+					}
+				}
+				if lock := binary.NativeEndian.Uint32(mem[0:]); lock != 0 {
+					return fmt.Errorf("lock word %#x after the last unlock", lock)
+				}
+				return th.Release()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }
