@@ -53,19 +53,26 @@ func Self() *Thread {
 	if threads.byTID == nil {
 		threads.byTID = make(map[int32]*Thread)
 	}
+	// An entry for this id is an outer Self of this goroutine, or the
+	// Thread of a dead thread that had this id and was never released
+	// (its goroutine exited locked to it): the new one replaces it.
 	if _, ok := threads.byTID[t.tid]; !ok {
-		// A nested Self on the same goroutine keeps the outer Thread
-		// registered.
-		threads.byTID[t.tid] = t
 		threads.live.Add(1)
 	}
+	threads.byTID[t.tid] = t
 	threads.Unlock()
 	return t
 }
 
 // threads are the live Threads (not released), by thread id: a thread
 // runs only the goroutine locked to it, so the Thread of the caller's
-// thread, if any, is the caller's.
+// thread, if any, is the caller's (the innermost, if Self was nested;
+// an outer one's holds released by Unlock then unwire the goroutine as
+// Lock's would). A Thread whose goroutine exited without Release stays
+// until a Self on a thread with the same id replaces it; meanwhile an
+// Unlock on such a thread (by a goroutine without a Thread) may take a
+// dead hold from it and leave its goroutine locked to the thread once
+// more than it should be, which costs a thread, not a mutex's safety.
 var threads struct {
 	sync.Mutex
 	byTID map[int32]*Thread
