@@ -29,10 +29,10 @@ import (
 // on its Thread's thread throughout.
 type Thread struct {
 	tid  int32
-	head uintptr // the robust list head, once a robust mutex needed it
-	// held counts the mutexes with an owner locked through the Thread
-	// and not yet unlocked: Release refuses while any is held, since the
-	// goroutine must stay on the thread that owns them.
+	head uintptr // the robust list head (0: none usable, or released)
+	// held counts the holds of mutexes with an owner taken through the
+	// Thread and not yet released: Release refuses while any is held,
+	// since the goroutine must stay on the thread that owns them.
 	held     int
 	released bool
 }
@@ -188,8 +188,8 @@ func (t *Thread) robust() (head uintptr, tid uint32, err error) {
 // free, whatever its type, and does not lock or unlock the goroutine's
 // thread again. It returns what Lock returns; a mutex it takes with an
 // owner (errorcheck, recursive or robust, including with ErrOwnerDead) is
-// counted in t until UnlockOn. A normal mutex gets t's id in __owner, as
-// glibc writes it. A nil t is Lock; a released one is EINVAL.
+// counted in t until it is unlocked. A normal mutex gets t's id in
+// __owner, as glibc writes it. A nil t is Lock; a released one is EINVAL.
 func (m *Mutex) LockOn(t *Thread) error {
 	if t != nil && !t.released && m.kind&typeMask == kindTimed && casU32(m.f.lock, 0, 1) {
 		// A free normal mutex, as Lock's fast path.
@@ -265,9 +265,10 @@ func (m *Mutex) TryLockOn(t *Thread) (bool, error) {
 	return held, nil
 }
 
-// UnlockOn is Unlock from the goroutine that owns t, for a mutex it
-// locked with LockOn or TryLockOn and t: it makes no system call unless
-// it wakes a waiter. A nil t is Unlock; a released one is EINVAL.
+// UnlockOn is Unlock from the goroutine that owns t: it makes no system
+// call unless it wakes a waiter (or the mutex was locked with Lock, whose
+// locking of the goroutine to its thread it then undoes). A nil t is
+// Unlock; a released one is EINVAL.
 func (m *Mutex) UnlockOn(t *Thread) error {
 	if t != nil && !t.released && m.kind&typeMask == kindTimed {
 		// A normal mutex, as Unlock.
