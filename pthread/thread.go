@@ -266,8 +266,8 @@ func (m *Mutex) TryLockOn(t *Thread) (bool, error) {
 }
 
 // UnlockOn is Unlock from the goroutine that owns t: it makes no system
-// call unless it wakes a waiter (or the mutex was locked with Lock, whose
-// locking of the goroutine to its thread it then undoes). A nil t is
+// call unless it wakes a waiter. Of a mutex locked with Lock, it also
+// undoes Lock's locking of the goroutine to its thread. A nil t is
 // Unlock; a released one is EINVAL.
 func (m *Mutex) UnlockOn(t *Thread) error {
 	if t != nil && !t.released && m.kind&typeMask == kindTimed {
