@@ -28,22 +28,31 @@ var mutexKinds = []struct {
 // not) in a MAP_SHARED anonymous mapping, per lock+unlock, after 1000
 // untimed rounds. Rows: C (glibc, c/mutex.c); Go (package pthread's Lock
 // and Unlock in internal/mutexbench, a program without cgo, as the
-// hand-off's Go processes); Go-cgo (the same loop in this test process,
-// which links cgo through package impls, so that its threads have glibc's
-// robust list heads, which package pthread uses and cannot take a thread
-// id from).
+// hand-off's Go processes); Go-Thread (the same program with LockOn and
+// UnlockOn and the main goroutine's pthread.Thread, which knows its thread
+// id and robust list head, where Lock and Unlock ask the kernel);
+// Go-cgo (the Lock loop in this test process, which links cgo through
+// package impls, so that its threads have glibc's robust list heads,
+// which package pthread uses and cannot take a thread id from); and
+// Go-cgo-Thread (the LockOn loop there, with glibc's head).
 func BenchmarkMutexUncontended(b *testing.B) {
 	for _, k := range mutexKinds {
 		b.Run(k.Name+"/C", func(b *testing.B) { cBench(b, 10000, "mutex", "uncontended", k.Name) })
-		b.Run(k.Name+"/Go", func(b *testing.B) {
-			out, err := exec.Command(mutexbench(b), "uncontended", strconv.Itoa(max(b.N, 10000)), k.Name).Output()
-			if err != nil {
-				b.Fatalf("mutexbench uncontended: %v", err)
-			}
-			ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-			mustf(b, err, "mutexbench printed %q", out)
-			b.ReportMetric(ns, "ns/op")
-		})
+		for _, row := range []struct{ name, arg string }{{"Go", ""}, {"Go-Thread", "thread"}} {
+			b.Run(k.Name+"/"+row.name, func(b *testing.B) {
+				args := []string{"uncontended", strconv.Itoa(max(b.N, 10000)), k.Name}
+				if row.arg != "" {
+					args = append(args, row.arg)
+				}
+				out, err := exec.Command(mutexbench(b), args...).Output()
+				if err != nil {
+					b.Fatalf("mutexbench %v: %v", args, err)
+				}
+				ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+				mustf(b, err, "mutexbench printed %q", out)
+				b.ReportMetric(ns, "ns/op")
+			})
+		}
 		b.Run(k.Name+"/Go-cgo", func(b *testing.B) {
 			mem, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS)
 			mustf(b, err, "mmap")
@@ -63,6 +72,27 @@ func BenchmarkMutexUncontended(b *testing.B) {
 				}
 			}
 		})
+		b.Run(k.Name+"/Go-cgo-Thread", func(b *testing.B) {
+			mem, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS)
+			mustf(b, err, "mmap")
+			b.Cleanup(func() { unix.Munmap(mem) })
+			m, err := pthread.InitMutex(mem, pthread.MutexAttr{Type: pthread.MutexNormal, Robust: k.Robust})
+			mustf(b, err, "InitMutex")
+			th := pthread.Self()
+			defer func() { mustf(b, th.Release(), "Release") }()
+			for range 1000 {
+				mustf(b, m.LockOn(th), "LockOn")
+				mustf(b, m.UnlockOn(th), "UnlockOn")
+			}
+			for b.Loop() {
+				if err := m.LockOn(th); err != nil {
+					b.Fatalf("LockOn: %v", err)
+				}
+				if err := m.UnlockOn(th); err != nil {
+					b.Fatalf("UnlockOn: %v", err)
+				}
+			}
+		})
 	}
 }
 
@@ -76,11 +106,17 @@ func mutexbench(b *testing.B) string {
 }
 
 // handoffEnds are the rows of the hand-off: the language of each of its
-// two processes.
+// two processes (Go-Thread: internal/mutexbench with LockOn and UnlockOn
+// and a pthread.Thread).
 var handoffEnds = []struct {
 	Name string
 	Ends [2]string
-}{{"C", [2]string{"C", "C"}}, {"Go", [2]string{"Go", "Go"}}, {"C-Go", [2]string{"C", "Go"}}}
+}{
+	{"C", [2]string{"C", "C"}},
+	{"Go", [2]string{"Go", "Go"}},
+	{"Go-Thread", [2]string{"Go-Thread", "Go-Thread"}},
+	{"C-Go", [2]string{"C", "Go"}},
+}
 
 // BenchmarkMutexHandoff: one mutex contended by two processes. Each
 // process (c/mutex.c's handoff, or internal/mutexbench with package
@@ -95,7 +131,8 @@ var handoffEnds = []struct {
 // pthread_mutex_init (type PTHREAD_MUTEX_NORMAL, process-shared, robust or
 // not) in a System V segment of the benchmark's (IPC_PRIVATE, removed at
 // the end); the counter must be 2·b.N afterwards. Rows: both processes C,
-// both Go, and one of each (C-Go).
+// both Go, both Go with LockOn and UnlockOn and a pthread.Thread
+// (Go-Thread), and one of each (C-Go).
 func BenchmarkMutexHandoff(b *testing.B) {
 	for _, k := range mutexKinds {
 		for _, row := range handoffEnds {
@@ -109,10 +146,13 @@ func BenchmarkMutexHandoff(b *testing.B) {
 				}
 				var cmds [2]*exec.Cmd
 				for i, lang := range row.Ends {
-					if lang == "C" {
+					switch lang {
+					case "C":
 						cmds[i] = exec.Command(cProgram(b, "mutex"), "handoff", strconv.Itoa(id), strconv.Itoa(b.N))
-					} else {
+					case "Go":
 						cmds[i] = exec.Command(mutexbench(b), "handoff", strconv.Itoa(id), strconv.Itoa(b.N))
+					default:
+						cmds[i] = exec.Command(mutexbench(b), "handoff", strconv.Itoa(id), strconv.Itoa(b.N), "thread")
 					}
 				}
 				ns := runHandoff(b, cmds)

@@ -23,7 +23,8 @@ var allocKinds = []pthread.MutexAttr{
 
 // TestUncontendedAllocs: an uncontended Lock+Unlock, TryLock+Unlock and
 // LockContext+Unlock (with a cancellable context, which only a sleeping
-// lock needs to watch) allocate nothing, for every type of mutex, robust
+// lock needs to watch), and LockOn+UnlockOn and TryLockOn+UnlockOn with a
+// Thread, allocate nothing, for every type of mutex, robust
 // or not. The first robust lock of a thread may register a robust list
 // head, so one round runs before the count.
 func TestUncontendedAllocs(t *testing.T) {
@@ -59,6 +60,25 @@ func TestUncontendedAllocs(t *testing.T) {
 			round()
 			if n := testing.AllocsPerRun(100, round); n != 0 {
 				t.Errorf("%v allocations per uncontended round, want 0", n)
+			}
+			th := pthread.Self()
+			defer th.Release()
+			roundOn := func() {
+				if err := m.LockOn(th); err != nil {
+					failed = err
+				}
+				if err := m.UnlockOn(th); err != nil {
+					failed = err
+				}
+				if ok, err := m.TryLockOn(th); !ok || err != nil {
+					failed = err
+				}
+				if err := m.UnlockOn(th); err != nil {
+					failed = err
+				}
+			}
+			if n := testing.AllocsPerRun(100, roundOn); n != 0 {
+				t.Errorf("%v allocations per uncontended round with a Thread, want 0", n)
 			}
 			if failed != nil {
 				t.Fatal(failed)

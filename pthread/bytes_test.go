@@ -93,7 +93,9 @@ func b2i(b bool) int {
 
 // normalise replaces, in a dump of a pthread_mutex_t, what differs between
 // processes by markers: a thread id in the lock word and in __owner (tids
-// are the threads that may hold it), and non-null robust list pointers.
+// are the threads that may hold it, and the peers' process ids, which a Go
+// peer writes in the __owner of a normal mutex), and non-null robust list
+// pointers.
 func normalise(b []byte, tids ...int) []byte {
 	b = bytes.Clone(b)
 	ne := binary.NativeEndian
@@ -123,10 +125,11 @@ func normalise(b []byte, tids ...int) []byte {
 	return b
 }
 
-// TestStateBytes drives two C peers, then two Go peers, through the same
-// steps on a mutex of each type, robust or not, and compares the bytes at
-// each step (thread ids and list pointers normalised): init, locked,
-// locked with the other peer asleep waiting, handed over to it, unlocked.
+// TestStateBytes drives two C peers, then two Go peers, then two Go peers
+// with Threads, through the same steps on a mutex of each type, robust or
+// not, and compares the bytes at each step (thread ids and list pointers
+// normalised): init, locked, locked with the other peer asleep waiting,
+// handed over to it, unlocked.
 func TestStateBytes(t *testing.T) {
 	requireC(t)
 	shmtest.Isolate(t)
@@ -142,29 +145,33 @@ func TestStateBytes(t *testing.T) {
 					a.do(t, "init %s %d 1", k.name, b2i(robust))
 					out = append(out, a.dump(t))
 					a.do(t, "lock")
-					out = append(out, normalise(a.dump(t), ta, tb))
+					out = append(out, normalise(a.dump(t), ta, tb, a.proc.Pid(), b.proc.Pid()))
 					b.send(t, "lock")
 					waitAsleep(t, b)
-					out = append(out, normalise(a.dump(t), ta, tb))
+					out = append(out, normalise(a.dump(t), ta, tb, a.proc.Pid(), b.proc.Pid()))
 					a.do(t, "unlock")
 					if got := b.answer(t); got != "ok" {
 						t.Fatalf("%v lock: %s", b, got)
 					}
-					out = append(out, normalise(b.dump(t), ta, tb))
+					out = append(out, normalise(b.dump(t), ta, tb, a.proc.Pid(), b.proc.Pid()))
 					b.do(t, "unlock")
-					out = append(out, normalise(b.dump(t), ta, tb))
+					out = append(out, normalise(b.dump(t), ta, tb, a.proc.Pid(), b.proc.Pid()))
 					return out
 				}
-				c, g := steps("C"), steps("Go")
+				c := steps("C")
 				names := []string{"init", "locked", "locked-waiter", "handed-over", "unlocked"}
-				for i := range c {
-					if k.typ == pthread.MutexAdaptive {
-						// __spins, a running average of spin counts
-						// with random jitter (see adaptiveLock).
-						c[i][20], c[i][21], g[i][20], g[i][21] = 0, 0, 0, 0
-					}
-					if diff := cmp.Diff(c[i], g[i]); diff != "" {
-						t.Errorf("%s: C (-) vs Go (+):\n%s", names[i], diff)
+				for _, lang := range []string{"Go", "Go-Thread"} {
+					g := steps(lang)
+					for i := range c {
+						if k.typ == pthread.MutexAdaptive {
+							// __spins, a running average of spin
+							// counts with random jitter (see
+							// adaptiveLock).
+							c[i][20], c[i][21], g[i][20], g[i][21] = 0, 0, 0, 0
+						}
+						if diff := cmp.Diff(c[i], g[i]); diff != "" {
+							t.Errorf("%s: C (-) vs %s (+):\n%s", names[i], lang, diff)
+						}
 					}
 				}
 			})

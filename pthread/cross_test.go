@@ -28,7 +28,8 @@ var (
 	errNotRecovering = fmt.Sprintf("err %d", int(unix.ENOTRECOVERABLE))
 )
 
-// TestCounter: two C and two Go processes each do n rounds of lock,
+// TestCounter: two C and two Go processes (one with Lock and Unlock, one
+// with LockOn and UnlockOn and a Thread) each do n rounds of lock,
 // counter++, unlock on a counter beside a mutex of each type, robust or
 // not: the total is exact. Without the mutex (the control) updates are
 // lost, which shows the test can fail.
@@ -45,7 +46,7 @@ func TestCounter(t *testing.T) {
 	run := func(t *testing.T, init, cmd string, rounds int) int32 {
 		f, mem := memfd(t)
 		var peers []*peer
-		for _, lang := range []string{"C", "C", "Go", "Go"} {
+		for _, lang := range []string{"C", "C", "Go", "Go-Thread"} {
 			peers = append(peers, startPeer(t, lang, f))
 		}
 		if init != "" {
@@ -83,14 +84,15 @@ func TestCounter(t *testing.T) {
 
 // TestErrorCheckAcross: an errorcheck mutex (robust or not) held by one
 // language: its holder relocking gets EDEADLK, the other language's
-// unlock gets EPERM and its trylock EBUSY; and the other way round.
+// unlock gets EPERM and its trylock EBUSY; and the other way round (Go
+// with Lock and Unlock, or with a Thread: Go-Thread, against C).
 func TestErrorCheckAcross(t *testing.T) {
 	requireC(t)
 	shmtest.Isolate(t)
 	for _, robust := range []bool{false, true} {
-		for _, holder := range []string{"C", "Go"} {
+		for _, holder := range []string{"C", "Go", "Go-Thread"} {
 			t.Run(fmt.Sprintf("robust=%v/%s-holds", robust, holder), func(t *testing.T) {
-				other := map[string]string{"C": "Go", "Go": "C"}[holder]
+				other := map[string]string{"C": "Go", "Go": "C", "Go-Thread": "C"}[holder]
 				f, _ := memfd(t)
 				h, o := startPeer(t, holder, f), startPeer(t, other, f)
 				h.do(t, "init errorcheck %d 1", b2i(robust))
@@ -114,15 +116,15 @@ func TestErrorCheckAcross(t *testing.T) {
 }
 
 // TestRecursiveAcross: a recursive mutex (robust or not) locked three
-// times by one language stays locked for the other until the third
-// unlock.
+// times by one language (Go with or without a Thread) stays locked for
+// the other until the third unlock.
 func TestRecursiveAcross(t *testing.T) {
 	requireC(t)
 	shmtest.Isolate(t)
 	for _, robust := range []bool{false, true} {
-		for _, holder := range []string{"C", "Go"} {
+		for _, holder := range []string{"C", "Go", "Go-Thread"} {
 			t.Run(fmt.Sprintf("robust=%v/%s-holds", robust, holder), func(t *testing.T) {
-				other := map[string]string{"C": "Go", "Go": "C"}[holder]
+				other := map[string]string{"C": "Go", "Go": "C", "Go-Thread": "C"}[holder]
 				f, mem := memfd(t)
 				h, o := startPeer(t, holder, f), startPeer(t, other, f)
 				h.do(t, "init recursive %d 1", b2i(robust))
@@ -151,8 +153,9 @@ func TestRecursiveAcross(t *testing.T) {
 	}
 }
 
-// TestOwnerDeath: a robust mutex's holder (C or Go) is killed with
-// SIGKILL while two C and two Go waiters sleep on it. One waiter gets
+// TestOwnerDeath: a robust mutex's holder (C, Go, or Go with a Thread) is
+// killed with SIGKILL while two C and two Go waiters (one with a Thread)
+// sleep on it. One waiter gets
 // EOWNERDEAD holding the mutex, inconsistent (__owner INT_MAX). Then
 // either it calls pthread_mutex_consistent and unlocks, and every other
 // waiter gets the mutex in turn with 0; or it unlocks at once, and every
@@ -161,7 +164,7 @@ func TestOwnerDeath(t *testing.T) {
 	requireC(t)
 	shmtest.Isolate(t)
 	for _, typ := range []string{"default", "errorcheck", "recursive"} {
-		for _, holder := range []string{"C", "Go"} {
+		for _, holder := range []string{"C", "Go", "Go-Thread"} {
 			for _, recover := range []bool{true, false} {
 				t.Run(fmt.Sprintf("%s/%s-holder/consistent=%v", typ, holder, recover), func(t *testing.T) {
 					ownerDeath(t, typ, holder, recover, false)
@@ -186,10 +189,10 @@ func ownerDeath(t *testing.T, typ, holder string, recover, goOnly bool) {
 	// one waiter of each language: the one that gets EOWNERDEAD, and the
 	// one its unlock wakes. Go's lock passes the wake-up on: three Go
 	// waiters all get ENOTRECOVERABLE.
-	langs := []string{"C", "Go", "C", "Go"}
+	langs := []string{"C", "Go", "C", "Go-Thread"}
 	switch {
 	case !recover && goOnly:
-		langs = []string{"Go", "Go", "Go"}
+		langs = []string{"Go", "Go-Thread", "Go"}
 	case !recover:
 		langs = []string{"C", "Go"}
 	}
@@ -273,15 +276,15 @@ func ownerDeath(t *testing.T, typ, holder string, recover, goOnly bool) {
 }
 
 // TestOwnerDeathNoWaiter: the bytes a robust mutex is left with when its
-// holder dies with nobody waiting, Go holder against C holder (the
-// kernel writes FUTEX_OWNER_DIED without the tid); and the next C and Go
-// lockers get EOWNERDEAD.
+// holder dies with nobody waiting, Go holder (with or without a Thread)
+// against C holder (the kernel writes FUTEX_OWNER_DIED without the tid);
+// and the next C and Go lockers get EOWNERDEAD.
 func TestOwnerDeathNoWaiter(t *testing.T) {
 	requireC(t)
 	shmtest.Isolate(t)
 	after := map[string][]byte{}
-	for _, holder := range []string{"C", "Go"} {
-		for _, locker := range []string{"C", "Go"} {
+	for _, holder := range []string{"C", "Go", "Go-Thread"} {
+		for _, locker := range []string{"C", "Go", "Go-Thread"} {
 			f, mem := memfd(t)
 			h := startPeer(t, holder, f)
 			h.do(t, "init default 1 1")
@@ -296,8 +299,10 @@ func TestOwnerDeathNoWaiter(t *testing.T) {
 			l.do(t, "unlock")
 		}
 	}
-	if string(after["C"]) != string(after["Go"]) {
-		t.Errorf("after the holder's death: C holder %x, Go holder %x", after["C"], after["Go"])
+	for _, holder := range []string{"Go", "Go-Thread"} {
+		if string(after["C"]) != string(after[holder]) {
+			t.Errorf("after the holder's death: C holder %x, %s holder %x", after["C"], holder, after[holder])
+		}
 	}
 	if lock := binary.NativeEndian.Uint32(after["C"]); lock != 0x40000000 {
 		t.Logf("lock word after the C holder's death: %#x", lock)

@@ -31,8 +31,9 @@
 // 1 taken, 2 taken with possible waiters. Lock compare-and-swaps 0 to 1,
 // or else exchanges in 2 until it reads 0, sleeping in FUTEX_WAIT on the
 // value 2 between tries; Unlock exchanges in 0 and, if it read 2, wakes
-// one waiter. __owner gets the owner's thread id, __nusers counts the
-// holders and __count the recursive depth. A robust mutex keeps the
+// one waiter. __owner gets the owner's thread id (the process id for a
+// normal mutex locked from Go, see below), __nusers counts the holders and
+// __count the recursive depth. A robust mutex keeps the
 // owner's thread id in __lock itself, with FUTEX_WAITERS (1<<31) set by
 // a waiter before it sleeps and FUTEX_OWNER_DIED (1<<30) set by the
 // kernel when the owner dies; the next locker takes the mutex with
@@ -56,8 +57,35 @@
 // a recursive mutex counts the holding goroutine's locks. A goroutine must
 // therefore unlock what it locked (as in C, where a thread must). A
 // normal mutex has no owner to check: its Lock does not wire the
-// goroutine, __owner gets the id of the thread Lock ran on (for debuggers,
-// as glibc), and, as in glibc, any goroutine may unlock it.
+// goroutine, and, as in glibc, any goroutine may unlock it. glibc writes
+// the locking thread's id in its __owner for debuggers and never reads it
+// (but to assert that it is 0 when the mutex is taken); Lock writes the
+// process id there instead (the id of the process's main thread, which no
+// thread of another process has), so that it needs no system call: asking
+// the kernel for the thread's id would cost several times the lock.
+//
+// # Threads: locking without system calls
+//
+// Go gives a goroutine no cheap way to learn which thread it runs on (its
+// id is a system call, gettid, and this package reads no runtime
+// internals), so Lock and Unlock of a mutex with an owner ask the kernel:
+// gettid for errorcheck and recursive, get_robust_list (which gives the
+// head and, from its slot, the id) for robust; two system calls per
+// lock+unlock, each several times the cost of glibc's whole lock+unlock.
+// A cache keyed by something a thread can read without a system call
+// (its TLS base, FS on x86-64) is not sound: the Go runtime frees the
+// structure behind a dead thread's TLS base before the kernel has
+// processed the thread's exit, so a new thread can come to have the same
+// base while the old one's robust list is still live. Self is the sound
+// way: it locks the goroutine to its thread and looks the id and the
+// robust list head up once, in a Thread that the goroutine then passes to
+// LockOn, TryLockOn and UnlockOn, which make no system call for a free
+// mutex (nor wire or unwire the goroutine), as glibc's. A Thread is the
+// goroutine's own, like a C thread's self: only it may use it. Holds
+// taken through it and holds taken with Lock are interchangeable (each
+// keeps the goroutine on its thread), so Unlock, UnlockOn and a condition
+// variable's wait may release either. With a Thread a normal mutex's
+// __owner gets the thread's id, exactly as glibc's.
 //
 // # Robust mutexes and owner death
 //
@@ -71,15 +99,16 @@
 // mutex being locked or unlocked, so that a death halfway is handled too.
 //
 // A Go program without cgo has no glibc, and its threads have no robust
-// list. So a goroutine locking a robust mutex, once wired to its thread,
-// asks the kernel for the thread's head (get_robust_list) and, if there
-// is none, registers one for the thread: a head in memory outside the Go
-// heap that is never freed (a few words per thread that ever held a
-// robust mutex), found again by thread id. The head's slot keeps the
-// registering thread's id, so that one get_robust_list gives a later lock
-// both the head and the id (the kernel gives a thread only the head it
-// registered itself); on 64-bit, Unlock finds the head from the mutex's
-// __list.__prev when the mutex is first on the list. It then locks and
+// list. So a goroutine locking a robust mutex (or calling Self), once
+// wired to its thread, asks the kernel for the thread's head
+// (get_robust_list) and, if there is none, registers one for the thread:
+// a head in memory outside the Go heap that is never freed (a few words
+// per thread that ever held a robust mutex or called Self), found again
+// by thread id. The head's slot keeps the registering thread's id, so
+// that one get_robust_list gives a later lock both the head and the id
+// (the kernel gives a thread only the head it registered itself); on
+// 64-bit, Unlock finds the head from the mutex's __list.__prev when the
+// mutex is first on the list. It then locks and
 // links the mutex exactly as glibc does (list_op_pending, ENQUEUE_MUTEX,
 // DEQUEUE_MUTEX). Since each holder goroutine is wired to its own thread,
 // a process with many goroutines holding different robust mutexes has

@@ -49,9 +49,12 @@ func futexSleep(addr *uint32, val uint32, abs *unix.Timespec) syscall.Errno {
 	return e
 }
 
-// futexWakeN wakes up to n waiters on addr (FUTEX_WAKE).
+// futexWakeN wakes up to n waiters on addr (FUTEX_WAKE). FUTEX_WAKE never
+// blocks, so it is a raw system call: without the Go scheduler's
+// entersyscall and exitsyscall, which cost about as much as the wake-up
+// itself and would leave the lock's hand-off slower than C's.
 func futexWakeN(addr *uint32, n int) {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWake, uintptr(n), 0, 0, 0)
+	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWake, uintptr(n), 0, 0, 0)
 }
 
 // wakeUntil wakes every sleeper on addr until leaving is closed: a

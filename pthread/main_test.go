@@ -87,7 +87,8 @@ type peer struct {
 	read int    // answers taken
 }
 
-// startPeer starts a peer of lang ("C" or "Go") that maps the memfd f
+// startPeer starts a peer of lang ("C", "Go", or "Go-Thread": a Go peer
+// that locks with a pthread.Thread) that maps the memfd f
 // (its descriptor 3) and returns it. It is killed and reaped when the test
 // ends.
 func startPeer(t *testing.T, lang string, f *os.File) *peer {
@@ -97,7 +98,7 @@ func startPeer(t *testing.T, lang string, f *os.File) *peer {
 	case "C":
 		requireC(t)
 		cmd = exec.Command(cPeerPath(t))
-	case "Go":
+	case "Go", "Go-Thread":
 		exe, err := os.Executable()
 		if err != nil {
 			t.Fatal(err)
@@ -110,6 +111,9 @@ func startPeer(t *testing.T, lang string, f *os.File) *peer {
 	cmd.ExtraFiles = []*os.File{f}
 	p := &peer{lang: lang, proc: shmtest.Start(t, cmd)}
 	p.addr = p.do(t, "fd 3 4096 0")
+	if lang == "Go-Thread" {
+		p.do(t, "self")
+	}
 	return p
 }
 
@@ -225,12 +229,17 @@ func errAnswer(err error) string {
 
 // goPeer is the Go counterpart of testdata/mutexpeer.c, speaking the same
 // protocol on stdin and stdout. Its main goroutine stays on one thread, as
-// the C peer's main thread does, so "tid" is the owner's thread id.
+// the C peer's main thread does, so "tid" is the owner's thread id. After
+// the command "self" (Go only), it locks, trylocks and unlocks with
+// LockOn, TryLockOn and UnlockOn and a pthread.Thread (a peer of language
+// "Go-Thread" in the tests); before, with Lock, TryLock and Unlock (which
+// LockOn and the others are with a nil Thread).
 func goPeer() int {
 	runtime.LockOSThread()
 	var (
 		mem []byte
 		m   *pthread.Mutex
+		th  *pthread.Thread // after "self": LockOn, TryLockOn, UnlockOn
 	)
 	mutex := func() (*pthread.Mutex, error) {
 		if m == nil {
@@ -277,21 +286,23 @@ func goPeer() int {
 			if err == nil {
 				m, err = pthread.InitMutex(mem, attr)
 			}
+		case "self":
+			th = pthread.Self()
 		case "lock":
 			if m, err = mutex(); err == nil {
-				err = m.Lock()
+				err = m.LockOn(th)
 			}
 		case "trylock":
 			if m, err = mutex(); err == nil {
 				var ok bool
-				ok, err = m.TryLock()
+				ok, err = m.TryLockOn(th)
 				if !ok && err == nil {
 					err = unix.EBUSY
 				}
 			}
 		case "unlock":
 			if m, err = mutex(); err == nil {
-				err = m.Unlock()
+				err = m.UnlockOn(th)
 			}
 		case "consistent":
 			if m, err = mutex(); err == nil {
@@ -307,15 +318,25 @@ func goPeer() int {
 		case "tid":
 			fmt.Println("ok", unix.Gettid())
 			continue
+		case "lockaway":
+			// Lock from a thread that is not the main thread, and
+			// print its id.
+			if m, err = mutex(); err == nil {
+				var tid int
+				if tid, err = lockAway(m); err == nil {
+					fmt.Println("ok", tid)
+					continue
+				}
+			}
 		case "count":
 			if m, err = mutex(); err == nil {
 				counter := (*int32)(unsafe.Pointer(&mem[counterOff]))
 				for range arg(1) {
-					if err = m.Lock(); err != nil {
+					if err = m.LockOn(th); err != nil {
 						break
 					}
 					*counter++
-					if err = m.Unlock(); err != nil {
+					if err = m.UnlockOn(th); err != nil {
 						break
 					}
 				}
@@ -382,4 +403,29 @@ func holdMany(mem []byte, n int) error {
 		}
 	}
 	return nil
+}
+
+// lockAway: see goPeer. Each try runs on a goroutine locked to its thread;
+// one that finds itself on the main thread (whose id is the process's)
+// stays there, blocked, so that the next try gets another thread.
+func lockAway(m *pthread.Mutex) (int, error) {
+	type result struct {
+		tid int
+		err error
+	}
+	for {
+		res := make(chan result)
+		go func() {
+			runtime.LockOSThread()
+			tid := unix.Gettid()
+			if tid == unix.Getpid() {
+				res <- result{tid: tid}
+				select {}
+			}
+			res <- result{tid, m.Lock()}
+		}()
+		if r := <-res; r.tid != unix.Getpid() {
+			return r.tid, r.err
+		}
+	}
 }

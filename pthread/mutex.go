@@ -256,21 +256,21 @@ func (m *Mutex) wires() bool {
 // locked to its OS thread (runtime.LockOSThread) until the matching
 // Unlock.
 func (m *Mutex) Lock() error {
-	// Inlined into the caller: the uncontended normal (or default)
-	// mutex's compare-and-swap, glibc's LLL_MUTEX_LOCK_OPTIMIZED; then
-	// one call, which records the owner and the user count, or takes the
-	// slow path.
-	return m.lockFrom(m.kind&typeMask == kindTimed && casU32(m.f.lock, 0, 1))
-}
-
-// lockFrom is Lock after its inlined fast path: taken says that it took
-// a normal mutex's lock word.
-func (m *Mutex) lockFrom(taken bool) error {
-	if taken {
-		writeI32(m.f.owner, int32(unix.Gettid()))
+	// The uncontended normal (or default) mutex first, as glibc's
+	// LLL_MUTEX_LOCK_OPTIMIZED and the owner record after it (__owner is
+	// the process id, see ownerPID): one call, no system call, like
+	// glibc's. (Inlining it into the caller is out of reach: the call of
+	// the slow path alone takes most of the compiler's inlining budget.)
+	if m.kind&typeMask == kindTimed && casU32(m.f.lock, 0, 1) {
+		writeI32(m.f.owner, ownerPID)
 		addToU32(m.f.nusers, 1)
 		return nil
 	}
+	return m.lockSlow()
+}
+
+// lockSlow is Lock after its inlined fast path.
+func (m *Mutex) lockSlow() error {
 	return m.lock("pthread_mutex_lock", nil, false)
 }
 
@@ -296,7 +296,7 @@ func (m *Mutex) TryLock() (bool, error) {
 	if wired {
 		runtime.LockOSThread()
 	}
-	held, err := m.trylock()
+	held, err := m.trylock(nil)
 	if wired && !held {
 		runtime.UnlockOSThread()
 	}
@@ -315,9 +315,9 @@ func (m *Mutex) TryLock() (bool, error) {
 // Consistent) makes it not recoverable: every later Lock, in C or Go,
 // fails with ENOTRECOVERABLE. glibc returns 0 then, and so does Unlock.
 func (m *Mutex) Unlock() error {
-	// Inlined into the caller: the normal (or default) mutex, as glibc's
-	// unlock: clear the owner, count one user less, release; unlockFrom
-	// wakes a waiter if the lock word said there may be one (2).
+	// The normal (or default) mutex first, as glibc's unlock: clear the
+	// owner, count one user less, release; unlockFrom wakes a waiter if
+	// the lock word said there may be one (2).
 	if m.kind&typeMask == kindTimed {
 		writeI32(m.f.owner, 0)
 		addToU32(m.f.nusers, ^uint32(0))
@@ -387,7 +387,7 @@ func (m *Mutex) lock(op string, ctx context.Context, cond bool) error {
 		runtime.LockOSThread()
 	}
 	w := waiter{ctx: ctx}
-	err := m.lockWait(&w, cond)
+	err := m.lockWait(&w, cond, nil)
 	w.done()
 	if err == nil {
 		return nil
@@ -403,9 +403,9 @@ func (m *Mutex) lock(op string, ctx context.Context, cond bool) error {
 
 // unlock releases the mutex; decr is false for the condition variable.
 func (m *Mutex) unlock(decr bool) error {
-	err := m.unlockWired(decr)
+	err := m.unlockWired(decr, nil)
 	if m.wires() && !errors.Is(err, unix.EPERM) {
-		runtime.UnlockOSThread()
+		unwire()
 	}
 	return err
 }

@@ -111,9 +111,10 @@ func (m *Mutex) lllUnlock() {
 }
 
 // lockWait takes the mutex for the calling goroutine, which is locked to
-// its thread if the mutex has an owner.
-func (m *Mutex) lockWait(w *waiter, cond bool) error {
-	f := m.f
+// its thread if the mutex has an owner; t is that thread, or nil to ask
+// the kernel.
+func (m *Mutex) lockWait(w *waiter, cond bool, t *Thread) error {
+	f := &m.f
 	incr := func() {
 		if !cond {
 			addToU32(f.nusers, 1)
@@ -124,7 +125,7 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 		if err := m.lllLock(w, cond); err != nil {
 			return err
 		}
-		writeI32(f.owner, int32(unix.Gettid()))
+		writeI32(f.owner, t.owner())
 		incr()
 		return nil
 	case kindAdaptive:
@@ -133,11 +134,11 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 				return err
 			}
 		}
-		writeI32(f.owner, int32(unix.Gettid()))
+		writeI32(f.owner, t.owner())
 		incr()
 		return nil
 	case kindRecursive:
-		tid := int32(unix.Gettid())
+		tid := t.id()
 		if loadI32(f.owner) == tid {
 			c := loadU32(f.count)
 			if c+1 == 0 {
@@ -154,7 +155,7 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 		incr()
 		return nil
 	case kindErrorCheck:
-		tid := int32(unix.Gettid())
+		tid := t.id()
 		if loadI32(f.owner) == tid {
 			return unix.EDEADLK
 		}
@@ -165,7 +166,7 @@ func (m *Mutex) lockWait(w *waiter, cond bool) error {
 		incr()
 		return nil
 	}
-	return m.robustLock(w, cond)
+	return m.robustLock(w, cond, t)
 }
 
 // maxAdaptiveCount is glibc's default glibc.pthread.mutex_spin_count.
@@ -215,9 +216,9 @@ func lockerHead() (head uintptr, tid uint32, err error) {
 // robustLock is the PTHREAD_MUTEX_ROBUST_* case of
 // __pthread_mutex_lock_full (and of __pthread_mutex_clocklock_common and
 // __pthread_mutex_cond_lock_full).
-func (m *Mutex) robustLock(w *waiter, cond bool) error {
-	f := m.f
-	head, tid, err := lockerHead()
+func (m *Mutex) robustLock(w *waiter, cond bool, t *Thread) error {
+	f := &m.f
+	head, tid, err := t.robust()
 	if err != nil {
 		return err
 	}
@@ -285,10 +286,7 @@ func (m *Mutex) robustLock(w *waiter, cond bool) error {
 		old = loadU32(f.lock)
 	}
 	if loadI32(f.owner) == ownerNotRecoverable {
-		writeU32(f.count, 0)
-		m.lllUnlock()
-		setPending(head, 0)
-		return ErrNotRecoverable
+		return m.notRecoverable(head)
 	}
 	writeU32(f.count, 1)
 	enqueue(head, f)
@@ -300,12 +298,23 @@ func (m *Mutex) robustLock(w *waiter, cond bool) error {
 	return nil
 }
 
-// trylock is pthread_mutex_trylock: EBUSY when the mutex is taken.
-func (m *Mutex) trylock() (bool, error) {
-	f := m.f
+// notRecoverable releases the robust mutex whose lock word the calling
+// thread just took, with head list_op_pending, because its __owner says
+// it is not recoverable, as glibc does, and returns ErrNotRecoverable.
+func (m *Mutex) notRecoverable(head uintptr) error {
+	writeU32(m.f.count, 0)
+	m.lllUnlock()
+	setPending(head, 0)
+	return ErrNotRecoverable
+}
+
+// trylock is pthread_mutex_trylock: EBUSY when the mutex is taken. t is
+// the calling thread, or nil.
+func (m *Mutex) trylock(t *Thread) (bool, error) {
+	f := &m.f
 	switch m.kind & typeMask {
 	case kindRecursive:
-		tid := int32(unix.Gettid())
+		tid := t.id()
 		if loadI32(f.owner) == tid {
 			c := loadU32(f.count)
 			if c+1 == 0 {
@@ -325,18 +334,22 @@ func (m *Mutex) trylock() (bool, error) {
 		if !casU32(f.lock, 0, 1) {
 			return false, unix.EBUSY
 		}
-		writeI32(f.owner, int32(unix.Gettid()))
+		owner := t.owner()
+		if m.kind&typeMask == kindErrorCheck {
+			owner = t.id()
+		}
+		writeI32(f.owner, owner)
 		addToU32(f.nusers, 1)
 		return true, nil
 	}
-	return m.robustTrylock()
+	return m.robustTrylock(t)
 }
 
 // robustTrylock is the PTHREAD_MUTEX_ROBUST_* case of
 // __pthread_mutex_trylock.
-func (m *Mutex) robustTrylock() (bool, error) {
-	f := m.f
-	head, tid, err := lockerHead()
+func (m *Mutex) robustTrylock(t *Thread) (bool, error) {
+	f := &m.f
+	head, tid, err := t.robust()
 	if err != nil {
 		return false, err
 	}
@@ -398,13 +411,14 @@ func (m *Mutex) robustTrylock() (bool, error) {
 	return true, nil
 }
 
-// unlockWired is __pthread_mutex_unlock_usercnt(mutex, decr).
-func (m *Mutex) unlockWired(decr bool) error {
-	f := m.f
+// unlockWired is __pthread_mutex_unlock_usercnt(mutex, decr), from
+// thread t, or nil to ask the kernel.
+func (m *Mutex) unlockWired(decr bool, t *Thread) error {
+	f := &m.f
 	switch m.kind & typeMask {
 	case kindTimed, kindAdaptive:
 	case kindRecursive:
-		if loadI32(f.owner) != int32(unix.Gettid()) {
+		if loadI32(f.owner) != t.id() {
 			return unix.EPERM
 		}
 		c := loadU32(f.count) - 1
@@ -413,11 +427,11 @@ func (m *Mutex) unlockWired(decr bool) error {
 			return nil
 		}
 	case kindErrorCheck:
-		if loadI32(f.owner) != int32(unix.Gettid()) || loadU32(f.lock) == 0 {
+		if loadI32(f.owner) != t.id() || loadU32(f.lock) == 0 {
 			return unix.EPERM
 		}
 	default:
-		return m.robustUnlock(decr)
+		return m.robustUnlock(decr, t)
 	}
 	writeI32(f.owner, 0)
 	if decr {
@@ -429,21 +443,26 @@ func (m *Mutex) unlockWired(decr bool) error {
 
 // robustUnlock is the PTHREAD_MUTEX_ROBUST_* case of
 // __pthread_mutex_unlock_full.
-func (m *Mutex) robustUnlock(decr bool) error {
-	f := m.f
+func (m *Mutex) robustUnlock(decr bool, t *Thread) error {
+	f := &m.f
 	// The head is checked (or registered) only for the holder: a
-	// non-holder's unlock is EPERM whatever its thread's list. On 64-bit
-	// the holder's head is usually found without a system call
-	// (unlockerHead); on 32-bit get_robust_list gives it and the thread
-	// id at once.
+	// non-holder's unlock is EPERM whatever its thread's list. A Thread
+	// knows the id and the head. Otherwise, on 64-bit the holder's head
+	// is usually found without a system call (unlockerHead); on 32-bit
+	// get_robust_list gives it and the thread id at once.
 	var head, size uintptr
 	var tid uint32
 	var ours bool
 	var err error
-	if is64 == 1 {
+	switch {
+	case t != nil:
+		tid = uint32(t.tid)
+	case is64 == 1:
 		tid = uint32(unix.Gettid())
-	} else if head, size, tid, ours, err = robustSelf(); err != nil {
-		return err
+	default:
+		if head, size, tid, ours, err = robustSelf(); err != nil {
+			return err
+		}
 	}
 	var newOwner int32
 	lock := loadU32(f.lock)
@@ -473,9 +492,14 @@ func (m *Mutex) robustUnlock(decr bool) error {
 			newOwner = ownerNotRecoverable
 		}
 	}
-	if is64 == 1 {
-		head, size, ours, err = m.unlockerHead(tid)
-		if err != nil {
+	switch {
+	case t != nil:
+		if head, _, err = t.robust(); err != nil {
+			return err
+		}
+		ours = true // or glibc's, checked once by t.robust
+	case is64 == 1:
+		if head, size, ours, err = m.unlockerHead(tid); err != nil {
 			return err
 		}
 	}

@@ -160,40 +160,40 @@ func robustHead(tid int, head, size uintptr) (uintptr, error) {
 // being locked or unlocked, which the kernel also looks at if the thread
 // dies in the middle; 0 when done.
 func setPending(head, entry uintptr) {
-	atomic.StoreUintptr(word(head+2*ptrSize), entry)
+	writeWord(word(head+2*ptrSize), entry)
 }
 
 // enqueue is ENQUEUE_MUTEX: put the mutex whose __list.__next is at entry
 // at the front of the thread's list.
-func enqueue(head uintptr, f fields) {
+func enqueue(head uintptr, f *fields) {
 	entry := uintptr(unsafe.Pointer(f.listNext))
 	first := atomic.LoadUintptr(word(head))
 	if is64 == 1 {
 		// next->__prev, where next is the first entry's __pthread_list_t
 		// (or the head's robust_prev when the list is empty).
-		atomic.StoreUintptr(word(first&^1-ptrSize), entry)
-		atomic.StoreUintptr(f.listNext, first)
-		atomic.StoreUintptr(f.listPrev, head)
+		writeWord(word(first&^1-ptrSize), entry)
+		writeWord(f.listNext, first)
+		writeWord(f.listPrev, head)
 	} else {
-		atomic.StoreUintptr(f.listNext, first)
+		writeWord(f.listNext, first)
 	}
-	atomic.StoreUintptr(word(head), entry)
+	writeWord(word(head), entry)
 }
 
 // dequeue is DEQUEUE_MUTEX: take the mutex out of the thread's list.
-func dequeue(head uintptr, f fields) {
+func dequeue(head uintptr, f *fields) {
 	entry := uintptr(unsafe.Pointer(f.listNext))
 	if is64 == 1 {
 		next, prev := atomic.LoadUintptr(f.listNext), atomic.LoadUintptr(f.listPrev)
-		atomic.StoreUintptr(word(next&^1-ptrSize), prev) // next->__prev
-		atomic.StoreUintptr(word(prev&^1), next)         // prev->__next
-		atomic.StoreUintptr(f.listPrev, 0)
-		atomic.StoreUintptr(f.listNext, 0)
+		writeWord(word(next&^1-ptrSize), prev) // next->__prev
+		writeWord(word(prev&^1), next)         // prev->__next
+		writeWord(f.listPrev, 0)
+		writeWord(f.listNext, 0)
 		return
 	}
 	runp := atomic.LoadUintptr(word(head)) &^ 1
 	if runp == entry {
-		atomic.StoreUintptr(word(head), atomic.LoadUintptr(word(runp)))
+		writeWord(word(head), atomic.LoadUintptr(word(runp)))
 		return
 	}
 	// Bounded as the kernel bounds its walk (ROBUST_LIST_LIMIT), and
@@ -204,8 +204,8 @@ func dequeue(head uintptr, f fields) {
 		}
 		next := atomic.LoadUintptr(word(runp)) &^ 1
 		if next == entry {
-			atomic.StoreUintptr(word(runp), atomic.LoadUintptr(word(next)))
-			atomic.StoreUintptr(f.listNext, 0)
+			writeWord(word(runp), atomic.LoadUintptr(word(next)))
+			writeWord(f.listNext, 0)
 			return
 		}
 		runp = next

@@ -1,8 +1,8 @@
 // Command mutexbench is the Go side of the pthread mutex benchmarks
 // (mutex_test.go), with the command lines of c/mutex.c:
 //
-//	mutexbench uncontended ITERS normal|robust
-//	mutexbench handoff ID ITERS
+//	mutexbench uncontended ITERS normal|robust [thread]
+//	mutexbench handoff ID ITERS [thread]
 //
 // The benchmarks build it with CGO_ENABLED=0: a Go program without cgo,
 // whose threads get their robust list heads from package pthread (a
@@ -20,6 +20,10 @@
 // Unlock, and prints the nanoseconds from passing that barrier to the end
 // of its loop. The offsets are c/mutex.c's: the mutex at 0, the counter
 // (uint64) at 64, the ready word (int32) at 128.
+//
+// With the last argument "thread", the loops call LockOn and UnlockOn with
+// the pthread.Thread of the main goroutine (pthread.Self, before the loop)
+// instead of Lock and Unlock.
 package main
 
 import (
@@ -40,16 +44,30 @@ const (
 	offReady   = 128
 )
 
-const usage = "usage: mutexbench uncontended ITERS normal|robust | mutexbench handoff ID ITERS"
+const usage = "usage: mutexbench uncontended ITERS normal|robust [thread] | mutexbench handoff ID ITERS [thread]"
+
+// thread returns the main goroutine's Thread if args (after the fixed
+// ones) say "thread", else nil.
+func thread(args []string) *pthread.Thread {
+	switch {
+	case len(args) == 0:
+		return nil
+	case len(args) == 1 && args[0] == "thread":
+		return pthread.Self()
+	}
+	fail(usage)
+	return nil
+}
 
 func main() {
-	if len(os.Args) == 4 && os.Args[1] == "uncontended" {
-		uncontended(os.Args[2], os.Args[3])
+	if len(os.Args) >= 4 && os.Args[1] == "uncontended" {
+		uncontended(os.Args[2], os.Args[3], thread(os.Args[4:]))
 		return
 	}
-	if len(os.Args) != 4 || os.Args[1] != "handoff" {
+	if len(os.Args) < 4 || os.Args[1] != "handoff" {
 		fail(usage)
 	}
+	th := thread(os.Args[4:])
 	id, err := strconv.Atoi(os.Args[2])
 	if err != nil {
 		fail("mutexbench: segment ID %q: %v", os.Args[2], err)
@@ -76,19 +94,31 @@ func main() {
 		runtime.Gosched()
 	}
 	start := time.Now()
-	for range iters {
-		if err := m.Lock(); err != nil {
-			fail("mutexbench: Lock: %v", err)
+	if th == nil {
+		for range iters {
+			if err := m.Lock(); err != nil {
+				fail("mutexbench: Lock: %v", err)
+			}
+			*counter++
+			if err := m.Unlock(); err != nil {
+				fail("mutexbench: Unlock: %v", err)
+			}
 		}
-		*counter++
-		if err := m.Unlock(); err != nil {
-			fail("mutexbench: Unlock: %v", err)
+	} else {
+		for range iters {
+			if err := m.LockOn(th); err != nil {
+				fail("mutexbench: LockOn: %v", err)
+			}
+			*counter++
+			if err := m.UnlockOn(th); err != nil {
+				fail("mutexbench: UnlockOn: %v", err)
+			}
 		}
 	}
 	fmt.Println(time.Since(start).Nanoseconds())
 }
 
-func uncontended(itersArg, kind string) {
+func uncontended(itersArg, kind string, th *pthread.Thread) {
 	iters, err := strconv.Atoi(itersArg)
 	if err != nil || iters < 1 {
 		fail("mutexbench: ITERS %q: not a positive count", itersArg)
@@ -104,19 +134,34 @@ func uncontended(itersArg, kind string) {
 	if err != nil {
 		fail("mutexbench: %v", err)
 	}
-	var start time.Time
-	for i := -1000; i < iters; i++ {
-		if i == 0 {
-			start = time.Now()
+	rounds(m, th, 1000) // untimed, as the C program's
+	start := time.Now()
+	rounds(m, th, iters)
+	fmt.Printf("%.2f\n", float64(time.Since(start).Nanoseconds())/float64(iters))
+}
+
+// rounds locks and unlocks m n times, with Lock and Unlock, or with LockOn
+// and UnlockOn if th is not nil.
+func rounds(m *pthread.Mutex, th *pthread.Thread, n int) {
+	if th == nil {
+		for range n {
+			if err := m.Lock(); err != nil {
+				fail("mutexbench: Lock: %v", err)
+			}
+			if err := m.Unlock(); err != nil {
+				fail("mutexbench: Unlock: %v", err)
+			}
 		}
-		if err := m.Lock(); err != nil {
-			fail("mutexbench: Lock: %v", err)
+		return
+	}
+	for range n {
+		if err := m.LockOn(th); err != nil {
+			fail("mutexbench: LockOn: %v", err)
 		}
-		if err := m.Unlock(); err != nil {
-			fail("mutexbench: Unlock: %v", err)
+		if err := m.UnlockOn(th); err != nil {
+			fail("mutexbench: UnlockOn: %v", err)
 		}
 	}
-	fmt.Printf("%.2f\n", float64(time.Since(start).Nanoseconds())/float64(iters))
 }
 
 func fail(format string, args ...any) {
