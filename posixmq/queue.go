@@ -34,6 +34,15 @@ type Queue struct {
 	conn     syscall.RawConn
 	base     *waiter // file and conn as a waiter; never in all
 
+	// fd is file's descriptor, on which Send and Receive make their
+	// first attempt without going through conn (see call.go); fdmu is
+	// read-locked around each such attempt, and Close write-locks it
+	// to set fdClosed before it closes file, so that an attempt never
+	// uses the number once it is closed (and perhaps reused).
+	fd       int
+	fdmu     sync.RWMutex
+	fdClosed bool
+
 	mu     sync.Mutex
 	closed bool
 	idle   []*waiter            // waiter descriptors ready for reuse
@@ -66,7 +75,7 @@ func Open(name string, flag int, perm fs.FileMode, attr *Attr) (*Queue, error) {
 	if err != nil {
 		return nil, &QueueError{Op: "mq_open", Name: name, Err: err}
 	}
-	q := &Queue{name: name, nonblock: flag&unix.O_NONBLOCK != 0, all: map[*waiter]struct{}{}}
+	q := &Queue{name: name, nonblock: flag&unix.O_NONBLOCK != 0, fd: fd, all: map[*waiter]struct{}{}}
 	q.file = os.NewFile(uintptr(fd), name)
 	if q.conn, err = q.file.SyscallConn(); err == nil {
 		// A descriptor the poller cannot take has no deadlines; mqueue
@@ -77,7 +86,7 @@ func Open(name string, flag int, perm fs.FileMode, attr *Attr) (*Queue, error) {
 		q.file.Close()
 		return nil, &QueueError{Op: "mq_open", Name: name, Err: err}
 	}
-	q.base = &waiter{file: q.file, conn: q.conn}
+	q.base = newWaiter(q.file, q.conn)
 	q.idle = append(q.idle, q.base)
 	return q, nil
 }
@@ -182,6 +191,9 @@ func (q *Queue) Close() error {
 	for w := range waiters {
 		w.file.Close() // wakes a call waiting on it with os.ErrClosed
 	}
+	q.fdmu.Lock() // waits for attempts in progress (they never block)
+	q.fdClosed = true
+	q.fdmu.Unlock()
 	if err := q.file.Close(); err != nil {
 		return q.err("mq_close", err)
 	}
