@@ -77,6 +77,46 @@ func BenchmarkMqRoundTrip(b *testing.B) {
 	}
 }
 
+// BenchmarkMsgBlockingCall measures what the Go runtime costs per system
+// call that blocks, with the System V round trip of BenchmarkMsgRoundTrip
+// (64 bytes, both processes on one CPU, so GOMAXPROCS is 1) and Go ends
+// that make msgsnd and msgrcv directly, always in the same way
+// (internal/msgbench/cost.go): rows C (c/msg.c), raw (every call a raw
+// system call, blocking or not: the scheduler never sees the goroutine
+// leave; sound only in a program with nothing else to run), syscall
+// (every call through syscall.Syscall: entersyscall and exitsyscall, and
+// sysmon retaking the P of a call blocked across two of its ticks), and
+// purego (the contract's Msgsnd and Msgrcv: a raw IPC_NOWAIT attempt, then
+// syscall.Syscall only if the call must wait). The row syscall-GOMAXPROCS2
+// is syscall with GOMAXPROCS=2 in both processes, still on one CPU: with
+// an idle P, sysmon leaves a P in a system call alone for 10ms instead of
+// one tick, which isolates the retaking's share. No targets: syscall − raw
+// is the runtime's price of the blocking calls, raw − C that of the rest
+// of Go's code on the path.
+func BenchmarkMsgBlockingCall(b *testing.B) {
+	rows := []struct{ name, impl, env string }{
+		{"C", "C", ""},
+		{"raw", "raw", ""},
+		{"syscall", "syscall", ""},
+		{"syscall-GOMAXPROCS2", "syscall", "GOMAXPROCS=2"},
+		{"purego", "purego", ""},
+	}
+	for _, row := range rows {
+		b.Run(row.name, func(b *testing.B) {
+			requireMsgImpl(b, row.impl, "sysv")
+			id := sysvQueue(b)
+			args := []string{strconv.Itoa(id), strconv.Itoa(msgSize), strconv.Itoa(b.N)}
+			ping := msgEndpoint(b, row.impl, "sysv", "ping", args...)
+			pong := msgEndpoint(b, row.impl, "sysv", "pong", args...)
+			if row.env != "" {
+				ping.Env = append(os.Environ(), row.env)
+				pong.Env = ping.Env
+			}
+			b.ReportMetric(runPingPong(b, ping, pong), "ns/op")
+		})
+	}
+}
+
 // msgEndpoint returns the command for one end of a message-queue round
 // trip: c/msg.c for impl "C", internal/msgbench otherwise.
 func msgEndpoint(b *testing.B, impl, kind, mode string, args ...string) *exec.Cmd {
