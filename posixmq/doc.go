@@ -31,7 +31,13 @@
 //
 // Each waiting call waits on a descriptor of its own, because deadlines
 // belong to an *os.File and the poller admits one reader at a time per
-// file: the first uses Open's descriptor, and calls that wait at the same
+// file: the first uses Open's descriptor, which is wrapped in an *os.File
+// and registered with the poller only when a call first has to wait (the
+// kernel wakes every poller of a queue on each send and each receive,
+// whatever it waits for, so a queue this process only sends to, and never
+// waits on, would otherwise wake the process at every receive at the
+// other end; and if the poller refused the descriptor, that call, not
+// Open, would report it), and calls that wait at the same
 // time use dups of it (the same open file description, so the same queue
 // and flags), which the queue keeps for reuse and closes in Close. The
 // first attempt of each call goes straight to Open's descriptor under a
@@ -46,8 +52,9 @@
 // Waiting in the poller costs more than C's blocking call: the goroutine
 // parks, the scheduler polls the network without blocking and then blocks
 // in epoll_pwait, and the woken goroutine makes its attempt again, so a
-// call that waits makes about four system calls where C makes one (see
-// BENCHMARKS.md for the round trip). It is the price of waits that hold no
+// call that waits makes three system calls or more where C makes one, and
+// the Go scheduler parks and readies its goroutine (see BENCHMARKS.md for
+// the round trip). It is the price of waits that hold no
 // OS thread and of contexts that interrupt them.
 //
 // # Contexts

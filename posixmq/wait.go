@@ -77,11 +77,29 @@ func (q *Queue) getWaiter() (*waiter, error) {
 		q.idle = q.idle[:n-1]
 		return w, nil
 	}
-	var fd int
-	var err error
-	if cerr := q.conn.Control(func(s uintptr) { fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); cerr != nil {
-		return nil, ErrClosed
+	if q.base == nil {
+		// The first wait: fd itself becomes the waiter, and its file
+		// takes over closing it.
+		q.cleanup.Stop()
+		f := os.NewFile(uintptr(q.fd), q.name)
+		conn, err := f.SyscallConn()
+		q.base = newWaiter(f, conn)
+		if err == nil {
+			// A descriptor the poller cannot take has no deadlines;
+			// mqueue descriptors are pollable on every Linux, so this
+			// is a safeguard.
+			err = f.SetDeadline(noDeadline)
+		}
+		if err != nil {
+			q.baseErr = err
+			return nil, err
+		}
+		return q.base, nil
 	}
+	if q.baseErr != nil {
+		return nil, q.baseErr
+	}
+	fd, err := unix.FcntlInt(uintptr(q.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
