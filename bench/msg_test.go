@@ -241,7 +241,15 @@ func runPingPong(b *testing.B, ping, pong *exec.Cmd) float64 {
 // processes), while a Go process keeps threads spinning and its CPU out of
 // idle. On one CPU every row pays the same two context switches per round
 // trip, and what differs is the cost of the calls themselves. (The Go ends
-// see one CPU, so their GOMAXPROCS is 1.)
+// see one CPU, so their GOMAXPROCS is 1. That is the hardest case for Go's
+// blocking system calls: with no idle P, the runtime's sysmon retakes the
+// P of a call blocked across two of its ticks, hands it to another thread,
+// and then wakes every 20µs for a millisecond or more, each time on the
+// CPU both ends share; BenchmarkMsgBlockingCall measures what that costs.
+// The other shapes measure less: with the ends on two CPUs of a small
+// virtual machine every row, C's included, takes 110–135µs per round trip
+// (the wake-up of the other CPU), and unpinned, C's figure varies several
+// times over from run to run.)
 //
 // A child inherits the affinity of the thread that forks it, so the
 // goroutine locks its thread, narrows the thread's affinity, starts the
