@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/shmmap/shmmap/impls"
 	"github.com/shmmap/shmmap/purego"
@@ -113,6 +114,48 @@ func BenchmarkMsgBlockingCall(b *testing.B) {
 				pong.Env = ping.Env
 			}
 			b.ReportMetric(runPingPong(b, ping, pong), "ns/op")
+		})
+	}
+}
+
+// BenchmarkMsgNoWait measures the other half of what a system call costs
+// Go, the part paid even when nothing blocks: msgrcv with IPC_NOWAIT on an
+// empty queue (ENOMSG), in one process. Rows: C (c/msg.c nowait), raw
+// (unix.RawSyscall6), syscall (unix.Syscall6: entersyscall and
+// exitsyscall around the same call) and purego (the contract's Msgrcv,
+// which makes an IPC_NOWAIT call as a raw system call). No targets.
+func BenchmarkMsgNoWait(b *testing.B) {
+	b.Run("C", func(b *testing.B) { cBench(b, 100000, "msg", "nowait") })
+	var m struct {
+		mtype int
+		text  [64]byte
+	}
+	calls := []struct {
+		name string
+		call func(id int) unix.Errno
+	}{
+		{"raw", func(id int) unix.Errno {
+			_, _, e := unix.RawSyscall6(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&m)), 64, 0, unix.IPC_NOWAIT, 0)
+			return e
+		}},
+		{"syscall", func(id int) unix.Errno {
+			_, _, e := unix.Syscall6(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&m)), 64, 0, unix.IPC_NOWAIT, 0)
+			return e
+		}},
+		{"purego", func(id int) unix.Errno {
+			_, _, err := purego.Msgrcv(id, m.text[:], 0, unix.IPC_NOWAIT)
+			e, _ := err.(unix.Errno)
+			return e
+		}},
+	}
+	for _, c := range calls {
+		b.Run(c.name, func(b *testing.B) {
+			id := sysvQueue(b)
+			for b.Loop() {
+				if e := c.call(id); e != unix.ENOMSG {
+					b.Fatalf("msgrcv IPC_NOWAIT on an empty queue: %v, want ENOMSG", e)
+				}
+			}
 		})
 	}
 }

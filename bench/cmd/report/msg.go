@@ -71,4 +71,21 @@ func writeMsgCostSection(w *strings.Builder, res *results) {
 		rlo, rhi := r.minMax()
 		fmt.Fprintf(w, "| %s | %s | %s–%s | %.2f× (%.2f–%.2f) |\n", strings.TrimPrefix(row, family+"/"), fmtNs(ns.median()), fmtNs(lo), fmtNs(hi), r.median(), rlo, rhi)
 	}
+	const nowait = "BenchmarkMsgNoWait"
+	if len(res.ns[nowait+"/C"]) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nThe same calls when nothing blocks: msgrcv with IPC_NOWAIT on an empty queue (ENOMSG), in one process, ns per call (BenchmarkMsgNoWait). ")
+	fmt.Fprintf(w, "The difference between syscall and raw here is entersyscall and exitsyscall alone, with warm caches and no sysmon.\n\n")
+	fmt.Fprintf(w, "| row | median | min–max | × C (median, min–max) |\n|---|---|---|---|\n")
+	for _, row := range res.row {
+		if !strings.HasPrefix(row, nowait+"/") {
+			continue
+		}
+		ns := res.ns[row]
+		lo, hi := ns.minMax()
+		r := ratio(ns, res.ns[nowait+"/C"])
+		rlo, rhi := r.minMax()
+		fmt.Fprintf(w, "| %s | %s | %s–%s | %.2f× (%.2f–%.2f) |\n", strings.TrimPrefix(row, nowait+"/"), fmtNs(ns.median()), fmtNs(lo), fmtNs(hi), r.median(), rlo, rhi)
+	}
 }
