@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/shmmap/shmmap/purego"
 	"github.com/shmmap/shmmap/sysapi"
@@ -35,7 +36,8 @@ type Queue struct {
 	// Once it exists, its file owns fd; until then, cleanup closes fd if
 	// q is dropped unclosed.
 	base    *waiter
-	baseErr error // why fd cannot be a waiter (the poller refused it)
+	baseErr error       // why fd cannot be a waiter (the poller refused it)
+	waited  atomic.Bool // base exists: see do
 	cleanup runtime.Cleanup
 
 	// fd is the descriptor Open got, on which Send and Receive make

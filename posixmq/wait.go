@@ -84,6 +84,7 @@ func (q *Queue) getWaiter() (*waiter, error) {
 		f := os.NewFile(uintptr(q.fd), q.name)
 		conn, err := f.SyscallConn()
 		q.base = newWaiter(f, conn)
+		q.waited.Store(true)
 		if err == nil {
 			// A descriptor the poller cannot take has no deadlines;
 			// mqueue descriptors are pollable on every Linux, so this
@@ -159,6 +160,12 @@ func (q *Queue) receive(op string, ctx context.Context, buf []byte, wait bool) (
 // it waits in the poller until an attempt succeeds or fails otherwise, or
 // ctx ends.
 func (q *Queue) do(op string, ctx context.Context, c *call, wait bool) error {
+	if wait && ctx.Done() == nil && q.waited.Load() {
+		// A queue calls have waited on before, likely to wait again:
+		// the waiter's first attempt (which the poller makes before it
+		// waits) is the only one, rather than the second.
+		return q.wait(op, ctx, c)
+	}
 	for {
 		q.fdmu.RLock()
 		if q.fdClosed {
