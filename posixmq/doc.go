@@ -25,7 +25,10 @@
 // call mq_timedsend or mq_timedreceive once; if the queue is full (empty)
 // they wait in SyscallConn().Write (Read) and call again each time the
 // poller reports the queue ready, until the call stops failing with
-// EAGAIN. A blocked call costs a parked goroutine, not an OS thread: a
+// EAGAIN. (The poller makes one such call before it first waits, since
+// readiness it saw earlier is forgotten then; so once a call has waited on
+// the queue, Send and Receive without a context go to it directly and
+// make that their only attempt when the queue is ready.) A blocked call costs a parked goroutine, not an OS thread: a
 // thousand goroutines waiting on a thousand queues run on GOMAXPROCS
 // threads and a few more.
 //
