@@ -25,7 +25,10 @@ import (
 // SendContext, ReceiveContext and ReceiveWith wait like this:
 //
 //  1. If ctx can never be done (context.Background), the call blocks in the
-//     kernel as C's does, retrying after a signal (EINTR).
+//     kernel as C's does, retrying after a signal (EINTR). (Through purego,
+//     the implementation of Default, msgsnd and msgrcv first try with
+//     IPC_NOWAIT as a raw system call, which the Go scheduler does not see,
+//     and block only if they must: see package purego.)
 //  2. Otherwise it first tries with IPC_NOWAIT, which costs nothing more
 //     when the queue is ready.
 //  3. If it must wait, the goroutine locks itself to its OS thread and

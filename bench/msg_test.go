@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unsafe"
 
 	"github.com/shmmap/shmmap/impls"
 	"github.com/shmmap/shmmap/purego"
@@ -73,6 +74,88 @@ func BenchmarkMqRoundTrip(b *testing.B) {
 			ping := msgEndpoint(b, row.Impl, "mq", "ping", args...)
 			pong := msgEndpoint(b, row.Impl, "mq", "pong", args...)
 			b.ReportMetric(runPingPong(b, ping, pong), "ns/op")
+		})
+	}
+}
+
+// BenchmarkMsgBlockingCall measures what the Go runtime costs per system
+// call that blocks, with the System V round trip of BenchmarkMsgRoundTrip
+// (64 bytes, both processes on one CPU, so GOMAXPROCS is 1) and Go ends
+// that make msgsnd and msgrcv directly, always in the same way
+// (internal/msgbench/cost.go): rows C (c/msg.c), raw (every call a raw
+// system call, blocking or not: the scheduler never sees the goroutine
+// leave; sound only in a program with nothing else to run), syscall
+// (every call through syscall.Syscall: entersyscall and exitsyscall, and
+// sysmon retaking the P of a call blocked across two of its ticks), and
+// purego (the contract's Msgsnd and Msgrcv: a raw IPC_NOWAIT attempt, then
+// syscall.Syscall only if the call must wait). The row syscall-GOMAXPROCS2
+// is syscall with GOMAXPROCS=2 in both processes, still on one CPU: with
+// an idle P, sysmon leaves a P in a system call alone for 10ms instead of
+// one tick, which isolates the retaking's share. No targets: syscall − raw
+// is the runtime's price of the blocking calls, raw − C that of the rest
+// of Go's code on the path.
+func BenchmarkMsgBlockingCall(b *testing.B) {
+	rows := []struct{ name, impl, env string }{
+		{"C", "C", ""},
+		{"raw", "raw", ""},
+		{"syscall", "syscall", ""},
+		{"syscall-GOMAXPROCS2", "syscall", "GOMAXPROCS=2"},
+		{"purego", "purego", ""},
+	}
+	for _, row := range rows {
+		b.Run(row.name, func(b *testing.B) {
+			requireMsgImpl(b, row.impl, "sysv")
+			id := sysvQueue(b)
+			args := []string{strconv.Itoa(id), strconv.Itoa(msgSize), strconv.Itoa(b.N)}
+			ping := msgEndpoint(b, row.impl, "sysv", "ping", args...)
+			pong := msgEndpoint(b, row.impl, "sysv", "pong", args...)
+			if row.env != "" {
+				ping.Env = append(os.Environ(), row.env)
+				pong.Env = ping.Env
+			}
+			b.ReportMetric(runPingPong(b, ping, pong), "ns/op")
+		})
+	}
+}
+
+// BenchmarkMsgNoWait measures the other half of what a system call costs
+// Go, the part paid even when nothing blocks: msgrcv with IPC_NOWAIT on an
+// empty queue (ENOMSG), in one process. Rows: C (c/msg.c nowait), raw
+// (unix.RawSyscall6), syscall (unix.Syscall6: entersyscall and
+// exitsyscall around the same call) and purego (the contract's Msgrcv,
+// which makes an IPC_NOWAIT call as a raw system call). No targets.
+func BenchmarkMsgNoWait(b *testing.B) {
+	b.Run("C", func(b *testing.B) { cBench(b, 100000, "msg", "nowait") })
+	var m struct {
+		mtype int
+		text  [64]byte
+	}
+	calls := []struct {
+		name string
+		call func(id int) unix.Errno
+	}{
+		{"raw", func(id int) unix.Errno {
+			_, _, e := unix.RawSyscall6(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&m)), 64, 0, unix.IPC_NOWAIT, 0)
+			return e
+		}},
+		{"syscall", func(id int) unix.Errno {
+			_, _, e := unix.Syscall6(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&m)), 64, 0, unix.IPC_NOWAIT, 0)
+			return e
+		}},
+		{"purego", func(id int) unix.Errno {
+			_, _, err := purego.Msgrcv(id, m.text[:], 0, unix.IPC_NOWAIT)
+			e, _ := err.(unix.Errno)
+			return e
+		}},
+	}
+	for _, c := range calls {
+		b.Run(c.name, func(b *testing.B) {
+			id := sysvQueue(b)
+			for b.Loop() {
+				if e := c.call(id); e != unix.ENOMSG {
+					b.Fatalf("msgrcv IPC_NOWAIT on an empty queue: %v, want ENOMSG", e)
+				}
+			}
 		})
 	}
 }
@@ -201,7 +284,15 @@ func runPingPong(b *testing.B, ping, pong *exec.Cmd) float64 {
 // processes), while a Go process keeps threads spinning and its CPU out of
 // idle. On one CPU every row pays the same two context switches per round
 // trip, and what differs is the cost of the calls themselves. (The Go ends
-// see one CPU, so their GOMAXPROCS is 1.)
+// see one CPU, so their GOMAXPROCS is 1. That is the hardest case for Go's
+// blocking system calls: with no idle P, the runtime's sysmon retakes the
+// P of a call blocked across two of its ticks, hands it to another thread,
+// and then wakes every 20µs for a millisecond or more, each time on the
+// CPU both ends share; BenchmarkMsgBlockingCall measures what that costs.
+// The other shapes measure less: with the ends on two CPUs of a small
+// virtual machine every row, C's included, takes 110–135µs per round trip
+// (the wake-up of the other CPU), and unpinned, C's figure varies several
+// times over from run to run.)
 //
 // A child inherits the affinity of the thread that forks it, so the
 // goroutine locks its thread, narrows the thread's affinity, starts the

@@ -8,6 +8,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// call is one mq_send (write) or mq_receive on the queue: its arguments,
+// and the results of its last attempt.
+type call struct {
+	write bool
+	buf   []byte // the message, or the buffer to receive into
+	prio  uint   // the message's priority (a send's, or the one received)
+	n     int    // the length received
+	err   error  // the attempt's errno, or nil
+}
+
+// attempt makes one trySend or tryReceive of c on fd.
+func (c *call) attempt(fd int) {
+	if c.write {
+		c.err = trySend(fd, c.buf, c.prio)
+		return
+	}
+	c.n, c.prio, c.err = tryReceive(fd, c.buf)
+}
+
 // rawLimit is the largest message (receive buffer) that trySend
 // (tryReceive) copies in a raw system call.
 const rawLimit = 64 << 10

@@ -25,20 +25,40 @@
 // call mq_timedsend or mq_timedreceive once; if the queue is full (empty)
 // they wait in SyscallConn().Write (Read) and call again each time the
 // poller reports the queue ready, until the call stops failing with
-// EAGAIN. A blocked call costs a parked goroutine, not an OS thread: a
+// EAGAIN. (The poller makes one such call before it first waits, since
+// readiness it saw earlier is forgotten then; so once a call has waited on
+// the queue, Send and Receive without a context go to it directly and
+// make that their only attempt when the queue is ready.) A blocked call costs a parked goroutine, not an OS thread: a
 // thousand goroutines waiting on a thousand queues run on GOMAXPROCS
 // threads and a few more.
 //
 // Each waiting call waits on a descriptor of its own, because deadlines
 // belong to an *os.File and the poller admits one reader at a time per
-// file: the first uses Open's descriptor, and calls that wait at the same
+// file: the first uses Open's descriptor, which is wrapped in an *os.File
+// and registered with the poller only when a call first has to wait (the
+// kernel wakes every poller of a queue on each send and each receive,
+// whatever it waits for, so a queue this process only sends to, and never
+// waits on, would otherwise wake the process at every receive at the
+// other end; and if the poller refused the descriptor, that call, not
+// Open, would report it), and calls that wait at the same
 // time use dups of it (the same open file description, so the same queue
 // and flags), which the queue keeps for reuse and closes in Close. The
-// attempts that do not wait go through RawConn.Control, which takes no lock
-// and heeds no deadline. Since the descriptor is non-blocking the kernel
-// never sleeps in an attempt, so for messages up to 64 KiB it is a raw
-// system call: a burst of goroutines that try and then wait does not make
-// the runtime hand their Ps to new OS threads.
+// first attempt of each call goes straight to Open's descriptor under a
+// read lock, which Close takes for writing before it closes the
+// descriptor, so an attempt never uses a closed (perhaps reused) number;
+// it takes none of the poller's locks and heeds no deadline. Since the
+// descriptor is non-blocking the kernel never sleeps in an attempt, so for
+// messages up to 64 KiB it is a raw system call: a burst of goroutines
+// that try and then wait does not make the runtime hand their Ps to new OS
+// threads. Send and Receive allocate nothing, whether they wait or not.
+//
+// Waiting in the poller costs more than C's blocking call: the goroutine
+// parks, the scheduler polls the network without blocking and then blocks
+// in epoll_pwait, and the woken goroutine makes its attempt again, so a
+// call that waits makes three system calls or more where C makes one, and
+// the Go scheduler parks and readies its goroutine (see BENCHMARKS.md for
+// the round trip). It is the price of waits that hold no
+// OS thread and of contexts that interrupt them.
 //
 // # Contexts
 //

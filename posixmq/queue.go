@@ -3,9 +3,9 @@ package posixmq
 import (
 	"context"
 	"io/fs"
-	"os"
+	"runtime"
 	"sync"
-	"syscall"
+	"sync/atomic"
 
 	"github.com/shmmap/shmmap/purego"
 	"github.com/shmmap/shmmap/sysapi"
@@ -30,9 +30,24 @@ type Attr struct {
 type Queue struct {
 	name     string
 	nonblock bool // the caller opened it with O_NONBLOCK
-	file     *os.File
-	conn     syscall.RawConn
-	base     *waiter // file and conn as a waiter; never in all
+	// base is fd as a waiter, made by the first call that waits (so a
+	// queue no call waits on is never registered with the poller, whose
+	// wake-ups it would otherwise take: see getWaiter); never in all.
+	// Once it exists, its file owns fd; until then, cleanup closes fd if
+	// q is dropped unclosed.
+	base    *waiter
+	baseErr error       // why fd cannot be a waiter (the poller refused it)
+	waited  atomic.Bool // base exists: see do
+	cleanup runtime.Cleanup
+
+	// fd is the descriptor Open got, on which Send and Receive make
+	// their first attempt (see attempt.go and do); fdmu is read-locked
+	// around each such attempt, and Close write-locks it to set fdClosed
+	// before it closes fd, so that an attempt never uses the number once
+	// it is closed (and perhaps reused).
+	fd       int
+	fdmu     sync.RWMutex
+	fdClosed bool
 
 	mu     sync.Mutex
 	closed bool
@@ -66,19 +81,9 @@ func Open(name string, flag int, perm fs.FileMode, attr *Attr) (*Queue, error) {
 	if err != nil {
 		return nil, &QueueError{Op: "mq_open", Name: name, Err: err}
 	}
-	q := &Queue{name: name, nonblock: flag&unix.O_NONBLOCK != 0, all: map[*waiter]struct{}{}}
-	q.file = os.NewFile(uintptr(fd), name)
-	if q.conn, err = q.file.SyscallConn(); err == nil {
-		// A descriptor the poller cannot take has no deadlines; mqueue
-		// descriptors are pollable on every Linux, so this is a safeguard.
-		err = q.file.SetDeadline(noDeadline)
-	}
-	if err != nil {
-		q.file.Close()
-		return nil, &QueueError{Op: "mq_open", Name: name, Err: err}
-	}
-	q.base = &waiter{file: q.file, conn: q.conn}
-	q.idle = append(q.idle, q.base)
+	q := &Queue{name: name, nonblock: flag&unix.O_NONBLOCK != 0, fd: fd, all: map[*waiter]struct{}{}}
+	// Until a call waits (see getWaiter), nothing but q owns fd.
+	q.cleanup = runtime.AddCleanup(q, func(fd int) { unix.Close(fd) }, fd)
 	return q, nil
 }
 
@@ -151,9 +156,13 @@ func (q *Queue) TryReceive(buf []byte) (n int, prio uint, err error) {
 func (q *Queue) Attr() (Attr, error) {
 	var a sysapi.MqAttr
 	var err error
-	if cerr := q.conn.Control(func(fd uintptr) { a, err = purego.MqGetattr(int(fd)) }); cerr != nil {
+	q.fdmu.RLock()
+	if q.fdClosed {
 		err = ErrClosed
+	} else {
+		a, err = purego.MqGetattr(q.fd)
 	}
+	q.fdmu.RUnlock()
 	if err != nil {
 		return Attr{}, q.err("mq_getattr", err)
 	}
@@ -176,13 +185,23 @@ func (q *Queue) Close() error {
 		return q.err("mq_close", ErrClosed)
 	}
 	q.closed = true
-	waiters := q.all
+	waiters, base := q.all, q.base
 	q.all, q.idle = nil, nil
 	q.mu.Unlock()
 	for w := range waiters {
 		w.file.Close() // wakes a call waiting on it with os.ErrClosed
 	}
-	if err := q.file.Close(); err != nil {
+	q.fdmu.Lock() // waits for attempts in progress (they never block)
+	q.fdClosed = true
+	q.fdmu.Unlock()
+	var err error
+	if base != nil {
+		err = base.file.Close() // wakes a call waiting on it, and closes fd
+	} else {
+		q.cleanup.Stop()
+		err = unix.Close(q.fd)
+	}
+	if err != nil {
 		return q.err("mq_close", err)
 	}
 	return nil

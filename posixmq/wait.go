@@ -31,6 +31,38 @@ const maxIdle = 4
 type waiter struct {
 	file *os.File
 	conn syscall.RawConn
+	// c is the call waiting on this waiter, copied in for the wait and
+	// out after it, and body is w.run, made once, for conn's Read and
+	// Write: so a wait allocates nothing.
+	c    call
+	body func(fd uintptr) bool
+}
+
+// newWaiter returns the waiter of file, whose RawConn is conn.
+func newWaiter(file *os.File, conn syscall.RawConn) *waiter {
+	w := &waiter{file: file, conn: conn}
+	w.body = w.run
+	return w
+}
+
+// setDeadline sets w's write deadline (write) or read deadline to t.
+func (w *waiter) setDeadline(write bool, t time.Time) {
+	if write {
+		w.file.SetWriteDeadline(t)
+	} else {
+		w.file.SetReadDeadline(t)
+	}
+}
+
+// run makes w.c's attempt on fd, again after EINTR, and reports whether
+// the wait is over: the attempt did not fail with EAGAIN.
+func (w *waiter) run(fd uintptr) bool {
+	for {
+		w.c.attempt(int(fd))
+		if w.c.err != unix.EINTR {
+			return w.c.err != unix.EAGAIN
+		}
+	}
 }
 
 // getWaiter returns an idle waiter, or a new one.
@@ -45,11 +77,30 @@ func (q *Queue) getWaiter() (*waiter, error) {
 		q.idle = q.idle[:n-1]
 		return w, nil
 	}
-	var fd int
-	var err error
-	if cerr := q.conn.Control(func(s uintptr) { fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); cerr != nil {
-		return nil, ErrClosed
+	if q.base == nil {
+		// The first wait: fd itself becomes the waiter, and its file
+		// takes over closing it.
+		q.cleanup.Stop()
+		f := os.NewFile(uintptr(q.fd), q.name)
+		conn, err := f.SyscallConn()
+		q.base = newWaiter(f, conn)
+		q.waited.Store(true)
+		if err == nil {
+			// A descriptor the poller cannot take has no deadlines;
+			// mqueue descriptors are pollable on every Linux, so this
+			// is a safeguard.
+			err = f.SetDeadline(noDeadline)
+		}
+		if err != nil {
+			q.baseErr = err
+			return nil, err
+		}
+		return q.base, nil
 	}
+	if q.baseErr != nil {
+		return nil, q.baseErr
+	}
+	fd, err := unix.FcntlInt(uintptr(q.fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +110,7 @@ func (q *Queue) getWaiter() (*waiter, error) {
 		f.Close()
 		return nil, err
 	}
-	w := &waiter{file: f, conn: conn}
+	w := newWaiter(f, conn)
 	q.all[w] = struct{}{}
 	return w, nil
 }
@@ -90,71 +141,72 @@ func (q *Queue) isClosed() bool {
 
 // send runs mq_send on the queue: wait tells whether to wait while full.
 func (q *Queue) send(op string, ctx context.Context, msg []byte, prio uint, wait bool) error {
-	return q.do(op, ctx, true, wait, func(fd int) error { return trySend(fd, msg, prio) })
+	c := call{write: true, buf: msg, prio: prio}
+	return q.do(op, ctx, &c, wait)
 }
 
 // receive runs mq_receive on the queue: wait tells whether to wait while
 // empty.
 func (q *Queue) receive(op string, ctx context.Context, buf []byte, wait bool) (int, uint, error) {
-	var n int
-	var prio uint
-	err := q.do(op, ctx, false, wait, func(fd int) error {
-		var err error
-		n, prio, err = tryReceive(fd, buf)
-		return err
-	})
-	if err != nil {
+	c := call{buf: buf}
+	if err := q.do(op, ctx, &c, wait); err != nil {
 		return 0, 0, err
 	}
-	return n, prio, nil
+	return c.n, c.prio, nil
 }
 
-// do runs attempt, one mq_timedsend or mq_timedreceive on the
-// non-blocking descriptor it is given, once; if that fails with EAGAIN and
-// wait is set it waits in the poller until attempt succeeds or fails
-// otherwise, or ctx ends.
-func (q *Queue) do(op string, ctx context.Context, write, wait bool, attempt func(fd int) error) error {
-	var err error
+// do makes c's attempt, one mq_timedsend or mq_timedreceive on the
+// non-blocking descriptor, once; if that fails with EAGAIN and wait is set
+// it waits in the poller until an attempt succeeds or fails otherwise, or
+// ctx ends.
+func (q *Queue) do(op string, ctx context.Context, c *call, wait bool) error {
+	if wait && ctx.Done() == nil && q.waited.Load() {
+		// A queue calls have waited on before, likely to wait again:
+		// the waiter's first attempt (which the poller makes before it
+		// waits) is the only one, rather than the second.
+		return q.wait(op, ctx, c)
+	}
 	for {
-		if cerr := q.conn.Control(func(fd uintptr) { err = attempt(int(fd)) }); cerr != nil {
+		q.fdmu.RLock()
+		if q.fdClosed {
+			q.fdmu.RUnlock()
 			return q.err(op, ErrClosed)
 		}
-		if err != unix.EINTR {
+		c.attempt(q.fd)
+		q.fdmu.RUnlock()
+		if c.err != unix.EINTR {
 			break
 		}
 	}
 	switch {
-	case err == nil:
+	case c.err == nil:
 		return nil
-	case err != unix.EAGAIN:
-		return q.err(op, err)
+	case c.err != unix.EAGAIN:
+		return q.err(op, c.err)
 	case !wait:
 		return q.err(op, ErrWouldBlock)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return q.wait(op, ctx, write, attempt)
+	return q.wait(op, ctx, c)
 }
 
-// wait repeats attempt each time the poller reports the queue readable
-// (writable, if write) until it stops failing with EAGAIN. ctx's deadline
-// becomes the waiter's read (write) deadline, and ctx's end sets that
-// deadline to the past, which wakes the wait. A message is taken only by
+// wait repeats c's attempt each time the poller reports the queue
+// readable (writable, for a send) until it stops failing with EAGAIN.
+// ctx's deadline becomes the waiter's read (write) deadline, and ctx's end
+// sets that deadline to the past, which wakes the wait. A message is taken only by
 // an attempt that succeeds, and the poller calls none once the deadline
 // has passed, so a wait that ends with ctx.Err() has taken nothing.
-func (q *Queue) wait(op string, ctx context.Context, write bool, attempt func(fd int) error) error {
+func (q *Queue) wait(op string, ctx context.Context, c *call) error {
 	w, err := q.getWaiter()
 	if err != nil {
 		return q.err(op, err)
 	}
-	setDeadline := w.file.SetReadDeadline
-	if write {
-		setDeadline = w.file.SetWriteDeadline
-	}
+	write := c.write
 	dirty := false
 	if d, ok := ctx.Deadline(); ok {
-		setDeadline(d)
+		w.setDeadline(write, d)
 		dirty = true
 	}
 	var stop func() bool
@@ -162,34 +214,27 @@ func (q *Queue) wait(op string, ctx context.Context, write bool, attempt func(fd
 	if ctx.Done() != nil {
 		fired = make(chan struct{})
 		stop = context.AfterFunc(ctx, func() {
-			setDeadline(past)
+			w.setDeadline(write, past)
 			close(fired)
 		})
 		dirty = true
 	}
-	var aerr error
-	body := func(fd uintptr) bool {
-		for {
-			aerr = attempt(int(fd))
-			if aerr != unix.EINTR {
-				return aerr != unix.EAGAIN
-			}
-		}
-	}
+	w.c = *c
 	if write {
-		err = w.conn.Write(body)
+		err = w.conn.Write(w.body)
 	} else {
-		err = w.conn.Read(body)
+		err = w.conn.Read(w.body)
 	}
+	*c, w.c = w.c, call{} // w keeps no reference to the caller's buffer
 	if stop != nil && !stop() {
 		<-fired // the deadline is set: let it be, then clear it
 	}
 	q.putWaiter(w, dirty)
 	switch {
-	case err == nil && aerr == nil:
+	case err == nil && c.err == nil:
 		return nil
 	case err == nil:
-		return q.err(op, aerr)
+		return q.err(op, c.err)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr

@@ -105,7 +105,8 @@ func timespec(abs *unix.Timespec) *kernelTimespec {
 
 // MqTimedsend is mq_timedsend(2); a nil abstime waits forever (mq_send).
 // A prio above the C unsigned int's range is EINVAL, as any prio from
-// MQ_PRIO_MAX up is for the kernel.
+// MQ_PRIO_MAX up is for the kernel. See mqcall.go for how a call without
+// a deadline reaches the kernel.
 func MqTimedsend(mqd int, msg []byte, prio uint, abstime *unix.Timespec) error {
 	if uint64(prio) > math.MaxUint32 {
 		return syscall.EINVAL
@@ -113,6 +114,9 @@ func MqTimedsend(mqd int, msg []byte, prio uint, abstime *unix.Timespec) error {
 	var p unsafe.Pointer
 	if len(msg) > 0 {
 		p = unsafe.Pointer(&msg[0])
+	}
+	if abstime == nil {
+		return mqSend(mqd, p, len(msg), prio)
 	}
 	_, _, e := unix.Syscall6(sysMqTimedsend, uintptr(mqd), uintptr(p), uintptr(len(msg)), uintptr(prio), uintptr(unsafe.Pointer(timespec(abstime))), 0)
 	if e != 0 {
@@ -122,11 +126,15 @@ func MqTimedsend(mqd int, msg []byte, prio uint, abstime *unix.Timespec) error {
 }
 
 // MqTimedreceive is mq_timedreceive(2) into buf; a nil abstime waits
-// forever (mq_receive). On failure it returns -1, 0 and the errno.
+// forever (mq_receive). On failure it returns -1, 0 and the errno. See
+// mqcall.go for how a call without a deadline reaches the kernel.
 func MqTimedreceive(mqd int, buf []byte, abstime *unix.Timespec) (int, uint, error) {
 	var p unsafe.Pointer
 	if len(buf) > 0 {
 		p = unsafe.Pointer(&buf[0])
+	}
+	if abstime == nil {
+		return mqReceive(mqd, p, len(buf))
 	}
 	var prio uint32
 	n, _, e := unix.Syscall6(sysMqTimedreceive, uintptr(mqd), uintptr(p), uintptr(len(buf)), uintptr(unsafe.Pointer(&prio)), uintptr(unsafe.Pointer(timespec(abstime))), 0)

@@ -16,9 +16,9 @@ const longSize = int(unsafe.Sizeof(int(0)))
 // cLong converts v to a C long, reporting whether it fits.
 func cLong(v int64) (int, bool) { return int(v), int64(int(v)) == v }
 
-// msgBufs holds buffers for struct msgbuf (mtype then text), so that a
-// send or receive does not allocate. Buffers above maxPooledMsgBuf are not
-// kept.
+// msgBufs holds buffers for struct msgbuf (mtype then text) of more than
+// smallMsg bytes of text, so that a send or receive does not allocate.
+// Buffers above maxPooledMsgBuf are not kept.
 var msgBufs sync.Pool
 
 const maxPooledMsgBuf = 64<<10 + 8
@@ -50,42 +50,55 @@ func Msgget(key int, flag int) (int, error) {
 
 // Msgsnd is msgsnd(2): it copies mtype (as a C long) and msg into a
 // struct msgbuf and sends len(msg) bytes of text. An mtype that does not
-// fit in a C long (32-bit architectures) is EINVAL.
+// fit in a C long (32-bit architectures) is EINVAL. See msgcall.go for how
+// a call that may block reaches the kernel.
 func Msgsnd(id int, mtype int64, msg []byte, flag int) error {
 	t, ok := cLong(mtype)
 	if !ok {
 		return syscall.EINVAL
+	}
+	if len(msg) <= smallMsg {
+		var m smallMsgbuf // on the stack: see smallMsg
+		m.mtype = t
+		copy(m.text[:], msg)
+		return msgsnd(id, unsafe.Pointer(&m), len(msg), flag)
 	}
 	p := getMsgBuf(longSize + len(msg))
 	defer putMsgBuf(p)
 	b := *p
 	*(*int)(unsafe.Pointer(&b[0])) = t // the buffer is allocated, so aligned for a long
 	copy(b[longSize:], msg)
-	_, _, e := unix.Syscall6(unix.SYS_MSGSND, uintptr(id), uintptr(unsafe.Pointer(&b[0])), uintptr(len(msg)), uintptr(flag), 0, 0)
-	if e != 0 {
-		return e
-	}
-	return nil
+	return msgsnd(id, unsafe.Pointer(&b[0]), len(msg), flag)
 }
 
 // Msgrcv is msgrcv(2) with msgsz = len(buf): it receives into a struct
 // msgbuf and copies the text into buf. A msgtyp that does not fit in a C
 // long (32-bit architectures) is EINVAL. On failure it returns 0, -1 and
-// the errno.
+// the errno. See msgcall.go for how a call that may block reaches the
+// kernel.
 func Msgrcv(id int, buf []byte, msgtyp int64, flag int) (int64, int, error) {
 	typ, ok := cLong(msgtyp)
 	if !ok {
 		return 0, -1, syscall.EINVAL
 	}
+	if len(buf) <= smallMsg {
+		var m smallMsgbuf
+		n, err := msgrcv(id, unsafe.Pointer(&m), len(buf), typ, flag)
+		if err != nil {
+			return 0, -1, err
+		}
+		copy(buf, m.text[:n])
+		return int64(m.mtype), n, nil
+	}
 	p := getMsgBuf(longSize + len(buf))
 	defer putMsgBuf(p)
 	b := *p
-	n, _, e := unix.Syscall6(unix.SYS_MSGRCV, uintptr(id), uintptr(unsafe.Pointer(&b[0])), uintptr(len(buf)), uintptr(typ), uintptr(flag), 0)
-	if e != 0 {
-		return 0, -1, e
+	n, err := msgrcv(id, unsafe.Pointer(&b[0]), len(buf), typ, flag)
+	if err != nil {
+		return 0, -1, err
 	}
-	copy(buf, b[longSize:longSize+int(n)])
-	return int64(*(*int)(unsafe.Pointer(&b[0]))), int(n), nil
+	copy(buf, b[longSize:longSize+n])
+	return int64(*(*int)(unsafe.Pointer(&b[0]))), n, nil
 }
 
 // Msgctl is msgctl(2) for IPC_STAT, MSG_STAT and MSG_STAT_ANY (which fill

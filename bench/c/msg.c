@@ -20,7 +20,14 @@
  * ping makes one untimed round trip first (so the peer's start-up is not
  * timed), then COUNT timed ones, and prints the nanoseconds per round trip;
  * pong answers COUNT+1 messages.
+ *
+ * nowait times COUNT msgrcv calls with IPC_NOWAIT on an empty queue of its
+ * own (msgget(IPC_PRIVATE), removed at the end), each failing with ENOMSG,
+ * and prints the nanoseconds per call: a system call that cannot block.
+ *
+ *   msg nowait COUNT
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <stdint.h>
@@ -111,11 +118,34 @@ static int mq_main(int ping, const char *to, const char *from, size_t size, long
 	return 0;
 }
 
+static int nowait_main(long count) {
+	int id = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+	if (id < 0) die("msg: msgget");
+	struct msgbuf_ *m = calloc(1, sizeof(long) + 64);
+	if (!m) die("msg: calloc");
+	double start = now_ns();
+	for (long i = 0; i < count; i++) {
+		if (msgrcv(id, m, 64, 0, IPC_NOWAIT) >= 0 || errno != ENOMSG) {
+			msgctl(id, IPC_RMID, NULL);
+			die("msg: msgrcv IPC_NOWAIT on an empty queue");
+		}
+	}
+	double ns = (now_ns() - start) / count;
+	if (msgctl(id, IPC_RMID, NULL) < 0) die("msg: msgctl IPC_RMID");
+	printf("%.1f\n", ns);
+	free(m);
+	return 0;
+}
+
 int main(int argc, char **argv) {
+	if (argc == 3 && strcmp(argv[1], "nowait") == 0) {
+		long count = atol(argv[2]);
+		return nowait_main(count < 1 ? 1 : count);
+	}
 	int sysv = argc == 6 && strcmp(argv[1], "sysv") == 0;
 	int mq = argc == 7 && strcmp(argv[1], "mq") == 0;
 	if ((!sysv && !mq) || (strcmp(argv[2], "ping") != 0 && strcmp(argv[2], "pong") != 0)) {
-		fprintf(stderr, "usage: msg sysv ping|pong ID SIZE COUNT | msg mq ping|pong TO FROM SIZE COUNT\n");
+		fprintf(stderr, "usage: msg sysv ping|pong ID SIZE COUNT | msg mq ping|pong TO FROM SIZE COUNT | msg nowait COUNT\n");
 		return 2;
 	}
 	int ping = strcmp(argv[2], "ping") == 0;

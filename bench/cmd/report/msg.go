@@ -50,3 +50,42 @@ func writeMsgSection(w *strings.Builder, res *results) {
 		}
 	}
 }
+
+// writeMsgCostSection writes BenchmarkMsgBlockingCall: what the Go runtime
+// costs per blocking system call, in the System V round trip.
+func writeMsgCostSection(w *strings.Builder, res *results) {
+	const family = "BenchmarkMsgBlockingCall"
+	if len(res.ns[family+"/C"]) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n### What a blocking system call costs Go (System V round trip, ns per round trip)\n\n")
+	fmt.Fprintf(w, "The System V round trip above, with Go ends that call msgsnd and msgrcv directly (bench/internal/msgbench/cost.go): raw makes every call a raw system call, even those that block, so the scheduler never sees the goroutine leave (sound only in a program with nothing else to run); syscall makes every call through syscall.Syscall (entersyscall and exitsyscall; with GOMAXPROCS 1, sysmon retakes the P of a call blocked across two of its ticks, hands it to another thread, and then wakes every 20µs for a while); purego is the contract's Msgsnd and Msgrcv, which try with IPC_NOWAIT as a raw system call first. syscall-GOMAXPROCS2 is syscall with GOMAXPROCS=2, still on one CPU: sysmon then leaves a P with an empty run queue in a system call alone for 10ms. syscall − raw is the runtime's price of the blocking calls; raw − C is that of the rest of Go's code on the path. No targets.\n\n")
+	fmt.Fprintf(w, "| row | median | min–max | × C (median, min–max) |\n|---|---|---|---|\n")
+	for _, row := range res.row {
+		if !strings.HasPrefix(row, family+"/") {
+			continue
+		}
+		ns := res.ns[row]
+		lo, hi := ns.minMax()
+		r := ratio(ns, res.ns[family+"/C"])
+		rlo, rhi := r.minMax()
+		fmt.Fprintf(w, "| %s | %s | %s–%s | %.2f× (%.2f–%.2f) |\n", strings.TrimPrefix(row, family+"/"), fmtNs(ns.median()), fmtNs(lo), fmtNs(hi), r.median(), rlo, rhi)
+	}
+	const nowait = "BenchmarkMsgNoWait"
+	if len(res.ns[nowait+"/C"]) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nThe same calls when nothing blocks: msgrcv with IPC_NOWAIT on an empty queue (ENOMSG), in one process, ns per call (BenchmarkMsgNoWait). ")
+	fmt.Fprintf(w, "The difference between syscall and raw here is entersyscall and exitsyscall alone, with warm caches and no sysmon.\n\n")
+	fmt.Fprintf(w, "| row | median | min–max | × C (median, min–max) |\n|---|---|---|---|\n")
+	for _, row := range res.row {
+		if !strings.HasPrefix(row, nowait+"/") {
+			continue
+		}
+		ns := res.ns[row]
+		lo, hi := ns.minMax()
+		r := ratio(ns, res.ns[nowait+"/C"])
+		rlo, rhi := r.minMax()
+		fmt.Fprintf(w, "| %s | %s | %s–%s | %.2f× (%.2f–%.2f) |\n", strings.TrimPrefix(row, nowait+"/"), fmtNs(ns.median()), fmtNs(lo), fmtNs(hi), r.median(), rlo, rhi)
+	}
+}

@@ -95,6 +95,7 @@ func writeReport(w *strings.Builder, res *results, rounds int, benchtime string,
 	}
 	writeRingSections(w, res, chart)
 	writeMsgSection(w, res)
+	writeMsgCostSection(w, res)
 	writeMutexSection(w, res)
 
 	fmt.Fprintf(w, "\n## Targets\n\n| target | row | against | ratio (median, min–max) | result |\n|---|---|---|---|---|\n")

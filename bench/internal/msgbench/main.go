@@ -7,8 +7,9 @@
 //
 // IMPL is an implementation of the contract ("cshim" or "purego", called
 // through sysapi.Impl: Msgsnd and Msgrcv, or MqOpen, MqTimedsend and
-// MqTimedreceive with no deadline) or "safe", the safe API (shmmap.Queue,
-// or package posixmq). Messages are SIZE bytes; the first 8 carry the
+// MqTimedreceive with no deadline), "safe", the safe API (shmmap.Queue,
+// or package posixmq), or, for System V only, "raw" or "syscall", the
+// direct calls of BenchmarkMsgBlockingCall (see cost.go). Messages are SIZE bytes; the first 8 carry the
 // sequence number, which ping checks in each answer.
 //
 // System V uses one queue, ID: ping sends type 1 and waits for type 2, and
@@ -120,6 +121,9 @@ func openSysV(impl string, id int, ping bool) (ends, error) {
 	if impl == "safe" {
 		return openSafeSysV(id, out, in)
 	}
+	if costImpls[impl] {
+		return openCost(impl, id, out, in), nil
+	}
 	sys, err := impls.Lookup(impl)
 	if err != nil {
 		return nil, errUnavailable{err.Error()}
@@ -207,6 +211,9 @@ func probe(impl, kind string) {
 		err = probeSafeSysV()
 	case impl == "safe" && kind == "mq":
 		err = probeSafeMq()
+	case costImpls[impl] && kind == "sysv":
+	case costImpls[impl]:
+		err = errUnavailable{impl + " measures System V queues only"}
 	case kind == "sysv" || kind == "mq":
 		_, err = impls.Lookup(impl)
 	default:
