@@ -224,7 +224,7 @@ func (p *ringPair) serve(size int) error {
 				if err != nil {
 					return err
 				}
-				copy(out, msg)
+				ring.Copy(out, msg)
 				return p.respP.Commit()
 			})
 			if err == io.EOF {
@@ -266,7 +266,7 @@ func (p *ringPair) roundTrip(req, resp []byte) error {
 	if err != nil {
 		return err
 	}
-	copy(b, req)
+	ring.Copy(b, req)
 	if err := p.reqP.Commit(); err != nil {
 		return err
 	}
@@ -324,3 +324,4 @@ func (p *socketPair) roundTrip(req, resp []byte) error {
 }
 
 func (p *socketPair) hangUp() { p.client.(*net.UnixConn).CloseWrite() }
+
