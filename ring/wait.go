@@ -154,7 +154,7 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		if i >= loads {
 			yield()
 		} else {
-			pause()
+			w.spinWait()
 		}
 	}
 	if ctx.Done() != nil {
