@@ -168,11 +168,11 @@ func benchMemcpy(b *testing.B, size int) {
 // ringPair: a request ring and a response ring, both in one memfd
 // mapping.
 type ringPair struct {
-	zeroCopy  bool
-	reqP      *ring.Producer // client side
-	respC     *ring.Consumer
-	reqC      *ring.Consumer // server side
-	respP     *ring.Producer
+	zeroCopy bool
+	reqP     *ring.Producer // client side
+	respC    *ring.Consumer
+	reqC     *ring.Consumer // server side
+	respP    *ring.Producer
 	// warmSleeps is sleeps() after the warm-up.
 	warmSleeps uint64
 }
@@ -324,4 +324,3 @@ func (p *socketPair) roundTrip(req, resp []byte) error {
 }
 
 func (p *socketPair) hangUp() { p.client.(*net.UnixConn).CloseWrite() }
-
