@@ -44,6 +44,11 @@ const pingPongCapacity = 2 << 20
 //   - socket: a Unix-domain stream socket pair per client (net.UnixConn),
 //     the request and the response written and read whole (the kernel
 //     copies four times).
+//   - chan: no shared memory and no futex, the floor of an in-process
+//     hand-off: the client copies its request into a buffer and sends it
+//     on a channel, the server copies it into a response buffer and sends
+//     that back, the client looks at it in place — ring-zerocopy's two
+//     copies, with the Go scheduler's own wake-ups.
 //   - memcpy: copy() from one buffer to another of the payload size, in
 //     the same RunParallel shape: the bound is 2× this row for
 //     ring-zerocopy and 4× it for ring-copy. Both buffers are warm in the
@@ -52,13 +57,15 @@ const pingPongCapacity = 2 << 20
 //     side last wrote or read it), so the bound is the optimistic one.
 func BenchmarkPingPong(b *testing.B) {
 	for _, ps := range pingPongSizes {
-		for _, kind := range []string{"ring-copy", "ring-zerocopy", "socket", "memcpy"} {
+		for _, kind := range []string{"ring-copy", "ring-zerocopy", "socket", "chan", "memcpy"} {
 			b.Run(fmt.Sprintf("%s/%s", kind, ps.Name), func(b *testing.B) {
 				switch kind {
 				case "memcpy":
 					benchMemcpy(b, ps.Size)
 				case "socket":
 					runRequests(b, ps.Size, newSocketPair)
+				case "chan":
+					runRequests(b, ps.Size, func(*testing.B) pingPonger { return newChanPair(ps.Size) })
 				default:
 					runRequests(b, ps.Size, func(b *testing.B) pingPonger { return newRingPair(b, kind == "ring-zerocopy") })
 				}
@@ -324,3 +331,34 @@ func (p *socketPair) roundTrip(req, resp []byte) error {
 }
 
 func (p *socketPair) hangUp() { p.client.(*net.UnixConn).CloseWrite() }
+
+// chanPair: two unbuffered channels and a buffer each way.
+type chanPair struct {
+	req, resp       chan []byte
+	reqBuf, respBuf []byte
+}
+
+func newChanPair(size int) pingPonger {
+	return &chanPair{req: make(chan []byte), resp: make(chan []byte), reqBuf: make([]byte, size), respBuf: make([]byte, size)}
+}
+
+func (p *chanPair) serve(int) error {
+	for m := range p.req {
+		n := copy(p.respBuf, m)
+		p.resp <- p.respBuf[:n]
+	}
+	return nil
+}
+
+func (p *chanPair) roundTrip(req, resp []byte) error {
+	copy(p.reqBuf, req)
+	p.req <- p.reqBuf[:len(req)]
+	m := <-p.resp
+	if len(m) != len(req) {
+		return fmt.Errorf("a %d-byte response to a %d-byte request", len(m), len(req))
+	}
+	resp[0], resp[len(resp)-1] = m[0], m[len(m)-1]
+	return nil
+}
+
+func (p *chanPair) hangUp() { close(p.req) }
