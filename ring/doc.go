@@ -113,8 +113,9 @@
 // Both ends may live in one process (two goroutines, or a request ring
 // and a response ring between a client and a server goroutine). A blocked
 // call whose peer's pid word holds this process's pid spins with
-// runtime.Gosched instead of the CPU's spin-wait hint: the peer is a
-// goroutine that may be waiting for the very P the spin holds.
+// runtime.Gosched alone, neither the CPU's spin-wait hint nor
+// sched_yield: the peer is a goroutine that may be waiting for the very P
+// the spin holds.
 //
 // # Differences from Agrona
 //
