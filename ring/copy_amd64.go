@@ -21,9 +21,10 @@ var hasERMS = cpu.X86.HasERMS
 // From 1 MiB, runtime.memmove also switches to non-temporal stores when
 // the destination is not 16-byte aligned (a record's payload never is):
 // they bypass the caches, and the peer, which reads the message at once,
-// then fetches all of it from memory (BenchmarkPingPong/*/1398116B: a
-// third of the round trip). (Not under -race, whose instrumentation of
-// copy the in-process tests rely on.)
+// then fetches all of it from memory: with two threads pinned to two
+// cores, copying a 1.4 MB message the other core had just written took
+// 200-360 µs that way against 120-145 µs with REP MOVSB. (Not under -race,
+// whose instrumentation of copy the in-process tests rely on.)
 func copyIn(dst, src []byte) {
 	if hasERMS && len(src) >= ermsMin && len(dst) >= len(src) {
 		repMovsb(&dst[0], &src[0], uintptr(len(src)))
