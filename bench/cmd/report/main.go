@@ -1,7 +1,9 @@
 // Command report runs the benchmarks of this module in interleaved rounds
 // and writes BENCHMARKS.md (at the repository root), the raw `go test
-// -bench` output (for benchstat) and the streaming chart. `make bench` runs
-// it; nothing in the report is edited by hand.
+// -bench` output (for benchstat) and the charts (streaming, and
+// request/response). `make bench` runs it; nothing in the report is edited
+// by hand. With -from it rewrites the report and the charts from the raw
+// output of an earlier run, without running anything.
 package main
 
 import (
