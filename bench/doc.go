@@ -1,6 +1,6 @@
 // Package bench measures shmmap against C and against other Go packages, in
 // one `go test -bench` run per round, and cmd/report turns several
-// interleaved rounds into BENCHMARKS.md and a chart (run `make bench` from
+// interleaved rounds into BENCHMARKS.md and charts (run `make bench` from
 // the repository root).
 //
 // It is its own module so the library keeps its two dependencies: the peers

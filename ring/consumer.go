@@ -164,7 +164,7 @@ func (c *Consumer) tryRead(buf []byte) (typ uint32, n int, err error) {
 		if len(msg) > len(buf) {
 			return errShort{n: len(msg), have: len(buf)}
 		}
-		copy(buf, msg)
+		copyIn(buf, msg)
 		return nil
 	})
 	return typ, n, err

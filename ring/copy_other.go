@@ -2,5 +2,5 @@
 
 package ring
 
-// copyIn copies a message into the ring (see copy_amd64.go).
+// copyIn copies a message into or out of the ring (see copy_amd64.go).
 func copyIn(dst, src []byte) { copy(dst, src) }

@@ -100,6 +100,23 @@
 // is gone), and Close stores 0xFFFFFFFF: the consumer reads what is left
 // and then gets io.EOF; the producer's writes fail with ErrClosed.
 //
+// # Large messages and peers in one process
+//
+// Write and Read copy with REP MOVSB from 2 KiB on CPUs with enhanced REP
+// MOVSB, not Go's copy: from 1 MiB, runtime.memmove writes a destination
+// that is not 16-byte aligned (a record's payload is 8 bytes into it, so
+// never) with non-temporal stores, which bypass the caches, and the peer
+// then reads the whole message back from memory. Copy is that routine for
+// the in-place APIs: fill the memory TryClaim or ClaimContext returns, and
+// copy out of a ReadFunc callback, with ring.Copy rather than copy.
+//
+// Both ends may live in one process (two goroutines, or a request ring
+// and a response ring between a client and a server goroutine). A blocked
+// call whose peer's pid word holds this process's pid spins with
+// runtime.Gosched alone, neither the CPU's spin-wait hint nor
+// sched_yield: the peer is a goroutine that may be waiting for the very P
+// the spin holds.
+//
 // # Differences from Agrona
 //
 // Agrona's OneToOneRingBuffer puts its counters in a trailer after the data

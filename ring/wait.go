@@ -151,11 +151,7 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		if err := try(); err != ErrFull && err != ErrEmpty {
 			return err
 		}
-		if i >= loads {
-			yield()
-		} else {
-			pause()
-		}
+		w.spinWait(i >= loads)
 	}
 	if ctx.Done() != nil {
 		// Cancellation must interrupt the sleep: clearing the word makes a

@@ -1,7 +1,9 @@
 // Command report runs the benchmarks of this module in interleaved rounds
 // and writes BENCHMARKS.md (at the repository root), the raw `go test
-// -bench` output (for benchstat) and the streaming chart. `make bench` runs
-// it; nothing in the report is edited by hand.
+// -bench` output (for benchstat) and the charts (streaming, and
+// request/response). `make bench` runs it; nothing in the report is edited
+// by hand. With -from it rewrites the report and the charts from the raw
+// output of an earlier run, without running anything.
 package main
 
 import (
@@ -23,7 +25,25 @@ func main() {
 	out := flag.String("o", "../BENCHMARKS.md", "report file")
 	raw := flag.String("raw", "results/raw.txt", "raw go test -bench output, all rounds")
 	chart := flag.String("chart", "results/streaming.svg", "streaming throughput chart")
+	ppChart := flag.String("pingpong-chart", "results/pingpong.svg", "request/response chart")
+	from := flag.String("from", "", "write the report, raw output aside, from this raw output of earlier rounds instead of running them")
 	flag.Parse()
+	if *from != "" {
+		perRound, err := readRounds(*from)
+		if err != nil {
+			log.Fatal(err)
+		}
+		res := collect(perRound)
+		var md strings.Builder
+		writeReport(&md, res, len(perRound), *benchtime, 0, *from, *chart, *ppChart)
+		if err := os.WriteFile(*out, []byte(md.String()), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		if err := drawCharts(res, *chart, *ppChart); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *rounds < 5 {
 		log.Fatal("report: at least 5 rounds")
 	}
@@ -57,11 +77,11 @@ func main() {
 	}
 	res := collect(perRound)
 	var md strings.Builder
-	writeReport(&md, res, *rounds, *benchtime, time.Since(start), *raw, *chart)
+	writeReport(&md, res, *rounds, *benchtime, time.Since(start), *raw, *chart, *ppChart)
 	if err := os.WriteFile(*out, []byte(md.String()), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	if err := drawChart(res, *chart); err != nil {
+	if err := drawCharts(res, *chart, *ppChart); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Print(md.String())
@@ -94,4 +114,30 @@ func collect(rounds [][]sample) *results {
 		}
 	}
 	return res
+}
+
+// readRounds splits the raw output of several rounds (each begins with
+// go test's "goos:" line) and parses each.
+func readRounds(path string) ([][]sample, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rounds [][]sample
+	for _, part := range strings.Split("\n"+string(b), "\ngoos:")[1:] {
+		s, err := parse(strings.NewReader(part))
+		if err != nil {
+			return nil, err
+		}
+		rounds = append(rounds, s)
+	}
+	return rounds, nil
+}
+
+// drawCharts draws the streaming chart and the request/response chart.
+func drawCharts(res *results, stream, pingPong string) error {
+	if err := drawChart(res, stream); err != nil {
+		return err
+	}
+	return drawPingPongChart(res, pingPong)
 }

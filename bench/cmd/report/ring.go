@@ -42,12 +42,13 @@ func ringTargets() []target {
 	return ts
 }
 
-func writeRingSections(w *strings.Builder, res *results, chart string) {
+func writeRingSections(w *strings.Builder, res *results, chart, ppChart string) {
 	fmt.Fprintf(w, "\n## Streaming between two processes\n\n")
 	fmt.Fprintf(w, "A writer process sends COUNT messages to a reader process; the reader times the first to the last. ")
 	fmt.Fprintf(w, "The ring is package ring (Go) and cring/ring.h (C) in a 1 MiB memfd both map, with the default blocking wait (spin briefly, then sleep on a futex); ")
 	fmt.Fprintf(w, "the pipe and the Unix-domain socket pair carry the same messages with write(2)/read(2). Higher is better.\n\n")
-	fmt.Fprintf(w, "![throughput vs message size](bench/%s)\n\n", chart)
+	fmt.Fprintf(w, "<img src=\"bench/%s\" alt=\"streaming throughput vs message size\" width=\"49%%\"> <img src=\"bench/%s\" alt=\"request/response time vs payload size\" width=\"49%%\">\n\n", chart, ppChart)
+	fmt.Fprintf(w, "Left: streaming (this section). Right: request/response in one process (see [below](#requestresponse-in-one-process-ping-pong)).\n\n")
 	fmt.Fprintf(w, "| size | transport | writer→reader | messages/s (median) | GB/s median | min–max | × pipe, same direction (median, min–max) |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range streamSizes {
 		for _, t := range streamTransports {
@@ -89,13 +90,13 @@ func writeRingSections(w *strings.Builder, res *results, chart string) {
 // transport, Go→Go and C→C, on log-log axes.
 func drawChart(res *results, path string) error {
 	p := plot.New()
-	p.Title.Text = "Streaming between two processes (median of the rounds)"
+	p.Title.Text = "Streaming between two processes (medians)"
 	p.X.Label.Text = "message size (bytes)"
 	p.Y.Label.Text = "GB/s"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 64, Label: "64 B"}, {Value: 4096, Label: "4 KiB"}, {Value: 65536, Label: "64 KiB"}})
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	p.Legend.Top, p.Legend.Left = true, true
+	legend := plot.NewLegend()
 	colors := map[string]color.Color{
 		"ring":   color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
 		"pipe":   color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
@@ -123,11 +124,13 @@ func drawChart(res *results, path string) error {
 				pts.Shape = draw.BoxGlyph{}
 			}
 			p.Add(l, pts)
-			p.Legend.Add(fmt.Sprintf("%s %s", t, strings.Replace(d, "-", "→", 1)), l, pts)
+			legend.Add(fmt.Sprintf("%s %s", t, strings.Replace(d, "-", "→", 1)), l, pts)
 		}
 	}
 	p.Add(plotter.NewGrid())
-	return p.Save(7*vg.Inch, 4.5*vg.Inch, path)
+	// Room around the first and last sizes for their tick labels.
+	p.X.Min, p.X.Max = streamSizes[0].Bytes/1.6, streamSizes[len(streamSizes)-1].Bytes*1.6
+	return saveWithLegend(p, legend, 7*vg.Inch, 4.5*vg.Inch, path)
 }
 
 // fmtCount prints a rate with an SI suffix.

@@ -31,6 +31,15 @@ func (s series) minMax() (lo, hi float64) {
 	return lo, hi
 }
 
+// times returns s with every value multiplied by k.
+func (s series) times(k float64) series {
+	out := make(series, len(s))
+	for i, v := range s {
+		out[i] = v * k
+	}
+	return out
+}
+
 // ratio divides a by b round by round (a[i]/b[i]).
 func ratio(a, b series) series {
 	n := min(len(a), len(b))
