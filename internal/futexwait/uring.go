@@ -1,0 +1,428 @@
+package futexwait
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// io_uring constants (<linux/io_uring.h>); x/sys/unix has only the system
+// call numbers.
+const (
+	ioringOpAsyncCancel = 14
+	ioringOpFutexWait   = 51 // Linux 6.7
+
+	ioringSetupCQSize = 1 << 3
+	ioringSetupClamp  = 1 << 4
+
+	ioringFeatSingleMmap = 1 << 0
+	ioringFeatNoDrop     = 1 << 1
+
+	ioringEnterGetEvents = 1 << 0
+
+	ioringSQCQOverflow = 1 << 1
+
+	iosqeCQESkipSuccess = 1 << 6
+
+	ioringRegisterEventfd = 4
+
+	ioringOffSQRing = 0
+	ioringOffCQRing = 0x8000000
+	ioringOffSQEs   = 0x10000000
+)
+
+// ioUringParams is struct io_uring_params: fixed-size fields only, so the
+// same on 386 and amd64 (120 bytes).
+type ioUringParams struct {
+	sqEntries    uint32
+	cqEntries    uint32
+	flags        uint32
+	sqThreadCPU  uint32
+	sqThreadIdle uint32
+	features     uint32
+	wqFD         uint32
+	resv         [3]uint32
+	sqOff        sqRingOffsets
+	cqOff        cqRingOffsets
+}
+
+type sqRingOffsets struct {
+	head, tail, ringMask, ringEntries, flags, dropped, array, resv1 uint32
+	userAddr                                                        uint64
+}
+
+type cqRingOffsets struct {
+	head, tail, ringMask, ringEntries, overflow, cqes, flags, resv1 uint32
+	userAddr                                                        uint64
+}
+
+// sqe is struct io_uring_sqe (64 bytes) as the futex and cancel requests
+// use it. The 64-bit fields sit at 8-byte offsets, so Go's 386 layout
+// (4-byte alignment of uint64) is the same.
+type sqe struct {
+	opcode      uint8
+	flags       uint8
+	ioprio      uint16
+	fd          int32  // futex2 flags for FUTEX_WAIT
+	off         uint64 // addr2: the expected value
+	addr        uint64 // the futex word; the user_data to cancel
+	len         uint32
+	opFlags     uint32
+	userData    uint64
+	bufIndex    uint16
+	personality uint16
+	fileIndex   int32
+	addr3       uint64 // the futex mask
+	pad         uint64
+}
+
+// cqe is struct io_uring_cqe (16 bytes).
+type cqe struct {
+	userData uint64
+	res      int32
+	flags    uint32
+}
+
+// Sizes chosen for the ring. The submission queue holds at most one entry
+// at a time (each request is submitted at once, under mu), so it is small;
+// waits in flight take no room in either queue. The completion queue holds
+// completions not yet reaped: a burst of wake-ups larger than it goes to
+// the kernel's overflow list (IORING_FEAT_NODROP) and is flushed.
+const (
+	sqEntries = 64
+	cqEntries = 16384
+)
+
+// cancelTag marks the user_data of cancel requests, whose completions
+// (only failed ones are posted) are ignored.
+const cancelTag = 1 << 63
+
+// op is one futex wait in flight. done receives its result (0, -EAGAIN,
+// -ECANCELED, another -errno) exactly once.
+type op struct {
+	done chan int32
+	ud   uint64
+}
+
+// uring is the process's io_uring for futex waits, and its reaper.
+type uring struct {
+	fd       int
+	features uint32
+
+	mu      sync.Mutex // guards the submission queue and ops
+	sqTail  *uint32
+	sqHead  *uint32
+	sqFlags *uint32
+	sqMask  uint32
+	sqes    []byte
+	ops     []*op
+	gens    []uint32
+	free    []uint32
+
+	cqHead *uint32
+	cqTail *uint32
+	cqMask uint32
+	cqes   []byte // starts at the first cqe
+
+	efd *os.File // the registered eventfd, read through the netpoller
+
+	inflight atomic.Int64 // waits armed and not yet reaped (for tests)
+}
+
+func u32at(b []byte, off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&b[off])) }
+
+func ioUringSetup(entries uint32, p *ioUringParams) (int, error) {
+	fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(p)), 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(fd), nil
+}
+
+func (u *uring) enter(toSubmit, minComplete, flags uint32) (int, syscall.Errno) {
+	r, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(u.fd), uintptr(toSubmit), uintptr(minComplete),
+		uintptr(flags), 0, 0)
+	return int(r), e
+}
+
+// newURing sets up the ring, registers an eventfd for its completions and
+// starts the reaper, then checks that a futex wait works end to end: the
+// kernel may lack IORING_OP_FUTEX_WAIT (before 6.7), or io_uring may be
+// disabled (kernel.io_uring_disabled, a seccomp filter).
+func newURing() (*uring, error) {
+	p := ioUringParams{flags: ioringSetupCQSize | ioringSetupClamp, cqEntries: cqEntries}
+	fd, err := ioUringSetup(sqEntries, &p)
+	if err != nil {
+		return nil, fmt.Errorf("io_uring_setup: %w", err)
+	}
+	u := &uring{fd: fd, features: p.features}
+	ok := false
+	defer func() {
+		if !ok {
+			u.close()
+		}
+	}()
+	if p.features&ioringFeatNoDrop == 0 {
+		return nil, fmt.Errorf("io_uring without IORING_FEAT_NODROP: %w", unix.ENOSYS)
+	}
+	sqSize := int(p.sqOff.array + p.sqEntries*4)
+	cqSize := int(p.cqOff.cqes + p.cqEntries*uint32(unsafe.Sizeof(cqe{})))
+	if p.features&ioringFeatSingleMmap != 0 {
+		sqSize = max(sqSize, cqSize)
+		cqSize = sqSize
+	}
+	sq, err := unix.Mmap(fd, ioringOffSQRing, sqSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("mmap io_uring SQ: %w", err)
+	}
+	cq := sq
+	if p.features&ioringFeatSingleMmap == 0 {
+		if cq, err = unix.Mmap(fd, ioringOffCQRing, cqSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE); err != nil {
+			return nil, fmt.Errorf("mmap io_uring CQ: %w", err)
+		}
+	}
+	sqes, err := unix.Mmap(fd, ioringOffSQEs, int(p.sqEntries)*int(unsafe.Sizeof(sqe{})), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, fmt.Errorf("mmap io_uring SQEs: %w", err)
+	}
+	u.sqHead, u.sqTail, u.sqFlags = u32at(sq, p.sqOff.head), u32at(sq, p.sqOff.tail), u32at(sq, p.sqOff.flags)
+	u.sqMask = *u32at(sq, p.sqOff.ringMask)
+	u.sqes = sqes
+	// The index array maps queue slots to SQEs one to one, once for all.
+	for i := range p.sqEntries {
+		*u32at(sq, p.sqOff.array+4*i) = i
+	}
+	u.cqHead, u.cqTail = u32at(cq, p.cqOff.head), u32at(cq, p.cqOff.tail)
+	u.cqMask = *u32at(cq, p.cqOff.ringMask)
+	u.cqes = cq[p.cqOff.cqes:]
+
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	u.efd = os.NewFile(uintptr(efd), "futexwait-eventfd")
+	e32 := int32(efd)
+	if _, _, e := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(fd), ioringRegisterEventfd,
+		uintptr(unsafe.Pointer(&e32)), 1, 0, 0); e != 0 {
+		return nil, fmt.Errorf("IORING_REGISTER_EVENTFD: %w", e)
+	}
+	go u.reap()
+	ok = true
+	if err := u.selfTest(); err != nil {
+		// The ring stays (its reaper parked, a wait may be armed on
+		// selfTestWord): closing it under a live reaper is not worth
+		// the risk for a process that then never uses it.
+		ok = true
+		return nil, err
+	}
+	return u, nil
+}
+
+// selfTestWord is the word the start-up check waits on; it stays
+// reachable for good in case a wait is left armed.
+var selfTestWord uint32
+
+// selfTest arms a wait whose value differs (it must complete with
+// -EAGAIN), then one that matches and is woken by FUTEX_WAKE (0).
+func (u *uring) selfTest() error {
+	atomic.StoreUint32(&selfTestWord, 0)
+	check := func(val uint32, wake bool, want int32) error {
+		o, err := u.arm(&selfTestWord, val, Private)
+		if err != nil {
+			return err
+		}
+		if wake {
+			Wake(&selfTestWord, 1, Private)
+		}
+		t := time.NewTimer(5 * time.Second)
+		defer t.Stop()
+		select {
+		case res := <-o.done:
+			u.release(o)
+			if res != want {
+				return fmt.Errorf("io_uring futex wait: result %d, want %d: %w", res, want, unix.ENOSYS)
+			}
+			return nil
+		case <-t.C:
+			return fmt.Errorf("io_uring futex wait: no completion: %w", unix.ETIMEDOUT)
+		}
+	}
+	if err := check(1, false, -int32(unix.EAGAIN)); err != nil {
+		return err
+	}
+	// A matching wait must sleep until the wake: Wake runs after arm
+	// returned, so the wait is queued by then (arm submits synchronously).
+	return check(0, true, 0)
+}
+
+func (u *uring) close() {
+	if u.efd != nil {
+		u.efd.Close()
+	}
+	unix.Close(u.fd)
+}
+
+// getSQE returns the next free submission queue entry, zeroed. u.mu is
+// held, and every entry is submitted before mu is released, so the queue
+// is never full.
+func (u *uring) getSQE() *sqe {
+	tail := *u.sqTail
+	s := (*sqe)(unsafe.Pointer(&u.sqes[uintptr(tail&u.sqMask)*unsafe.Sizeof(sqe{})]))
+	*s = sqe{}
+	return s
+}
+
+// submit publishes the entry filled by getSQE and submits it. u.mu is
+// held. On failure the entry is taken back.
+func (u *uring) submit() error {
+	tail := *u.sqTail
+	atomic.StoreUint32(u.sqTail, tail+1)
+	for {
+		n, e := u.enter(1, 0, 0)
+		switch {
+		case e == 0 && n == 1:
+			return nil
+		case e == unix.EINTR:
+			continue
+		case e == unix.EAGAIN || e == unix.EBUSY:
+			// Short of memory, or the completion backlog must be
+			// flushed first: let the reaper run, then retry.
+			u.mu.Unlock()
+			u.flush()
+			time.Sleep(10 * time.Microsecond)
+			u.mu.Lock()
+			continue
+		}
+		if atomic.LoadUint32(u.sqHead) == tail {
+			atomic.StoreUint32(u.sqTail, tail)
+		}
+		if e == 0 {
+			e = unix.EIO
+		}
+		return fmt.Errorf("io_uring_enter: %w", e)
+	}
+}
+
+// arm queues IORING_OP_FUTEX_WAIT on addr while it holds val. When it
+// returns, the wait is queued on the futex (or completed): a FUTEX_WAKE
+// from then on completes it.
+func (u *uring) arm(addr *uint32, val uint32, flags Flags) (*op, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var idx uint32
+	if n := len(u.free); n > 0 {
+		idx = u.free[n-1]
+		u.free = u.free[:n-1]
+	} else {
+		idx = uint32(len(u.ops))
+		u.ops = append(u.ops, &op{done: make(chan int32, 1)})
+		u.gens = append(u.gens, 0)
+	}
+	o := u.ops[idx]
+	o.ud = uint64(u.gens[idx])<<32 | uint64(idx)
+	s := u.getSQE()
+	s.opcode = ioringOpFutexWait
+	s.fd = futex2SizeU32
+	if flags&Private != 0 {
+		s.fd |= futex2Private
+	}
+	s.addr = uint64(uintptr(unsafe.Pointer(addr)))
+	s.off = uint64(val)
+	s.addr3 = futexBitsetMatchAny
+	s.userData = o.ud
+	if err := u.submit(); err != nil {
+		u.free = append(u.free, idx)
+		return nil, err
+	}
+	u.inflight.Add(1)
+	return o, nil
+}
+
+// cancel asks the kernel to end o's wait. Its result still arrives on
+// o.done: -ECANCELED, or whatever completed the wait first.
+func (u *uring) cancel(o *op) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s := u.getSQE()
+	s.opcode = ioringOpAsyncCancel
+	s.flags = iosqeCQESkipSuccess
+	s.addr = o.ud
+	s.userData = cancelTag | o.ud
+	for u.submit() != nil {
+		// A cancel must get through: the caller's memory depends on it.
+		u.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		u.mu.Lock()
+		s = u.getSQE()
+		s.opcode = ioringOpAsyncCancel
+		s.flags = iosqeCQESkipSuccess
+		s.addr = o.ud
+		s.userData = cancelTag | o.ud
+	}
+}
+
+// release returns o, whose result has been received, to the free list.
+func (u *uring) release(o *op) {
+	u.mu.Lock()
+	idx := uint32(o.ud)
+	u.gens[idx]++
+	u.free = append(u.free, idx)
+	u.mu.Unlock()
+}
+
+// reap runs for the life of the process: it delivers completions, then
+// parks on the eventfd, which the kernel signals on every completion. The
+// read parks the goroutine in the netpoller, not a thread.
+func (u *uring) reap() {
+	var buf [8]byte
+	for {
+		u.flush()
+		if _, err := u.efd.Read(buf[:]); err != nil && !errors.Is(err, syscall.EINTR) {
+			panic("futexwait: reading the io_uring eventfd: " + err.Error())
+		}
+	}
+}
+
+// reapMu serialises flush: the reaper and a submitter retrying after
+// EBUSY may both flush.
+var reapMu sync.Mutex
+
+// flush delivers every completion in the queue and in the kernel's
+// overflow list.
+func (u *uring) flush() {
+	reapMu.Lock()
+	defer reapMu.Unlock()
+	for {
+		head := atomic.LoadUint32(u.cqHead)
+		tail := atomic.LoadUint32(u.cqTail)
+		if head == tail {
+			if atomic.LoadUint32(u.sqFlags)&ioringSQCQOverflow == 0 {
+				return
+			}
+			u.enter(0, 0, ioringEnterGetEvents)
+			continue
+		}
+		for ; head != tail; head++ {
+			c := (*cqe)(unsafe.Pointer(&u.cqes[uintptr(head&u.cqMask)*unsafe.Sizeof(cqe{})]))
+			ud, res := c.userData, c.res
+			if ud&cancelTag != 0 {
+				continue // a cancel that found nothing: the wait completed
+			}
+			u.mu.Lock()
+			o := u.ops[uint32(ud)]
+			if o.ud == ud {
+				o.done <- res
+				u.inflight.Add(-1)
+			}
+			u.mu.Unlock()
+		}
+		atomic.StoreUint32(u.cqHead, head)
+	}
+}
