@@ -1,0 +1,162 @@
+package ring_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shmmap/shmmap/internal/futexwait"
+	"github.com/shmmap/shmmap/ring"
+	"golang.org/x/sys/unix"
+)
+
+// osThreads returns the number of OS threads of this process.
+func osThreads(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestManyBlockedReaders: 10,000 goroutines, each blocked in Consumer.Read
+// on its own ring in one shared memfd mapping, hold at most GOMAXPROCS+8
+// OS threads (issue 14); then each ring gets one message, and each reader
+// returns it.
+func TestManyBlockedReaders(t *testing.T) {
+	if !futexwait.Scalable() {
+		_, why := futexwait.Mechanism()
+		t.Skipf("futex waits are not multiplexed here (%s): each blocked reader holds a thread", why)
+	}
+	n := 10000
+	if testing.Short() {
+		n = 2000
+	}
+	size := ring.Size(64)
+	fd, err := unix.MemfdCreate("ring-waiters", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Ftruncate(fd, int64(n*size)); err != nil {
+		t.Fatal(err)
+	}
+	mem, err := unix.Mmap(fd, 0, n*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+
+	producers := make([]*ring.Producer, n)
+	consumers := make([]*ring.Consumer, n)
+	for i := range n {
+		r, err := ring.Init(mem[i*size : (i+1)*size])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if producers[i], err = r.Producer(); err != nil {
+			t.Fatal(err)
+		}
+		if consumers[i], err = r.Consumer(); err != nil {
+			t.Fatal(err)
+		}
+		consumers[i].SetSpin(0, 0) // straight to sleep: spinning 10,000 readers proves nothing
+	}
+	before := futexwait.InFlight()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i, c := range consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 64)
+			typ, m, err := c.Read(buf)
+			switch {
+			case err != nil:
+				errs <- fmt.Errorf("reader %d: %w", i, err)
+			case typ != uint32(i) || string(buf[:m]) != fmt.Sprint("message ", i):
+				errs <- fmt.Errorf("reader %d: type %d %q", i, typ, buf[:m])
+			}
+		}()
+	}
+	// Every reader is asleep once all but the direct ones are armed and
+	// every consumer has gone to sleep.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		asleep := 0
+		for _, c := range consumers {
+			if c.Stats().Sleeps > 0 {
+				asleep++
+			}
+		}
+		if asleep == n && futexwait.InFlight()-before >= int64(n-futexwait.DefaultDirect) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s, %d of %d readers asleep, %d waits armed", asleep, n, futexwait.InFlight()-before)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	limit := runtime.GOMAXPROCS(0) + 8
+	got := osThreads(t)
+	t.Logf("%d readers blocked: %d OS threads (limit GOMAXPROCS+8 = %d)", n, got, limit)
+	if got > limit {
+		t.Errorf("%d OS threads with %d blocked readers, want at most %d", got, n, limit)
+	}
+	for i, p := range producers {
+		if err := p.TryWrite(uint32(i), []byte(fmt.Sprint("message ", i))); err != nil {
+			t.Fatalf("TryWrite %d: %v", i, err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i := range n {
+		producers[i].Close()
+		consumers[i].Close()
+	}
+	if d := futexwait.InFlight() - before; d != 0 {
+		t.Errorf("%d waits left armed", d)
+	}
+}
+
+// TestMechanisms runs the ring's blocking tests in a child process with
+// each futex wait mechanism forced: the thread per waiter (the fallback),
+// and the multiplexer with no direct waits, so that every sleep of the
+// lost-wake-up stress goes through io_uring.
+func TestMechanisms(t *testing.T) {
+	if os.Getenv(futexwait.EnvMechanism) != "" || os.Getenv(futexwait.EnvDirect) != "" {
+		t.Skip("a child of TestMechanisms")
+	}
+	tests := "^(TestLostWakeupStress|TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits|TestStreamGoroutines|TestManyBlockedReaders)$"
+	for _, env := range [][]string{
+		{futexwait.EnvMechanism + "=" + futexwait.Thread},
+		{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"},
+	} {
+		t.Run(strings.Join(env, ","), func(t *testing.T) {
+			args := []string{"-test.run=" + tests, "-test.count=1", "-test.v"}
+			if testing.Short() {
+				args = append(args, "-test.short")
+			}
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), env...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			for _, line := range strings.Split(string(out), "\n") {
+				if strings.Contains(line, "SKIP") || strings.Contains(line, "runs of") || strings.Contains(line, "readers blocked") {
+					t.Log(strings.TrimSpace(line))
+				}
+			}
+		})
+	}
+}
