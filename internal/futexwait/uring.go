@@ -109,6 +109,7 @@ const cancelTag = 1 << 63
 type op struct {
 	done chan int32
 	ud   uint64
+	addr uintptr // the word, for Armed
 }
 
 // uring is the process's io_uring for futex waits, and its reaper.
@@ -327,6 +328,7 @@ func (u *uring) arm(addr *uint32, val uint32, flags Flags) (*op, error) {
 	}
 	o := u.ops[idx]
 	o.ud = uint64(u.gens[idx])<<32 | uint64(idx)
+	o.addr = uintptr(unsafe.Pointer(addr))
 	s := u.getSQE()
 	s.opcode = ioringOpFutexWait
 	s.fd = futex2SizeU32
@@ -373,6 +375,7 @@ func (u *uring) release(o *op) {
 	u.mu.Lock()
 	idx := uint32(o.ud)
 	u.gens[idx]++
+	o.addr = 0
 	u.free = append(u.free, idx)
 	u.mu.Unlock()
 }
@@ -425,4 +428,17 @@ func (u *uring) flush() {
 		}
 		atomic.StoreUint32(u.cqHead, head)
 	}
+}
+
+// armed counts the waits armed on addr.
+func (u *uring) armed(addr uintptr) int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := 0
+	for _, o := range u.ops {
+		if o.addr == addr {
+			n++
+		}
+	}
+	return n
 }

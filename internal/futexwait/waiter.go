@@ -99,6 +99,19 @@ func InFlight() int64 {
 	return theRing.inflight.Load()
 }
 
+// Armed returns how many multiplexed waits are armed on the word at addr
+// (they include waits already woken whose goroutine has not run yet). A
+// goroutine asleep on a word is either armed there or, while its wait is
+// direct, a thread inside the futex system call (/proc/PID/task/TID/syscall
+// shows it); tests that wait for a sleeper look at both.
+func Armed(addr uintptr) int {
+	setup()
+	if theRing == nil {
+		return 0
+	}
+	return theRing.armed(addr)
+}
+
 // A Waiter waits on futex words for one goroutine, one wait at a time; the
 // zero value is ready to use. Close must be called once the caller is done
 // waiting, before the memory holding the words may be unmapped.
