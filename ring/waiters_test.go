@@ -30,6 +30,12 @@ func osThreads(t testing.TB) int {
 // OS threads (issue 14); then each ring gets one message, and each reader
 // returns it.
 func TestManyBlockedReaders(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
+		// Measure in a fresh process: earlier tests (cgo waiters, the
+		// thread per waiter) leave threads behind.
+		runChild(t, "^TestManyBlockedReaders$")
+		return
+	}
 	if !futexwait.Scalable() {
 		_, why := futexwait.Mechanism()
 		t.Skipf("futex waits are not multiplexed here (%s): each blocked reader holds a thread", why)
@@ -128,35 +134,45 @@ func TestManyBlockedReaders(t *testing.T) {
 	}
 }
 
-// TestMechanisms runs the ring's blocking tests in a child process with
-// each futex wait mechanism forced: the thread per waiter (the fallback),
-// and the multiplexer with no direct waits, so that every sleep of the
-// lost-wake-up stress goes through io_uring.
-func TestMechanisms(t *testing.T) {
-	if os.Getenv(futexwait.EnvMechanism) != "" || os.Getenv(futexwait.EnvDirect) != "" {
-		t.Skip("a child of TestMechanisms")
+// childEnv marks a test process started by runChild.
+const childEnv = "SHMMAP_FUTEXWAIT_TEST_CHILD"
+
+// runChild runs the tests matching pattern in a fresh process (this test
+// binary) with env added, and logs their verdicts.
+func runChild(t *testing.T, pattern string, env ...string) {
+	t.Helper()
+	args := []string{"-test.run=" + pattern, "-test.count=1", "-test.v"}
+	if testing.Short() {
+		args = append(args, "-test.short")
 	}
-	tests := "^(TestLostWakeupStress|TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits|TestStreamGoroutines|TestManyBlockedReaders)$"
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", strings.Join(env, " "), args, err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "--- ") || strings.Contains(line, "runs of") || strings.Contains(line, "readers blocked") {
+			t.Log(strings.TrimSpace(line))
+		}
+	}
+}
+
+// TestMechanisms runs the blocking tests in a child process with each
+// futex wait mechanism forced: the thread per waiter (the fallback), and
+// the multiplexer with no direct waits, so that every sleep goes through
+// io_uring.
+func TestMechanisms(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("a child process")
+	}
 	for _, env := range [][]string{
 		{futexwait.EnvMechanism + "=" + futexwait.Thread},
 		{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"},
 	} {
 		t.Run(strings.Join(env, ","), func(t *testing.T) {
-			args := []string{"-test.run=" + tests, "-test.count=1", "-test.v"}
-			if testing.Short() {
-				args = append(args, "-test.short")
-			}
-			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), env...)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
-			for _, line := range strings.Split(string(out), "\n") {
-				if strings.Contains(line, "SKIP") || strings.Contains(line, "runs of") || strings.Contains(line, "readers blocked") {
-					t.Log(strings.TrimSpace(line))
-				}
-			}
+			runChild(t, "^(TestLostWakeupStress|TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits|TestStreamGoroutines)$", env...)
+			runChild(t, "^TestManyBlockedReaders$", env...)
 		})
 	}
 }
