@@ -47,6 +47,7 @@ func targets() []target {
 	)
 	ts = append(ts, ringTargets()...)
 	ts = append(ts, msgTargets()...)
+	ts = append(ts, waitTargets()...)
 	return append(ts, mutexTargets()...)
 }
 
@@ -94,6 +95,7 @@ func writeReport(w *strings.Builder, res *results, rounds int, benchtime string,
 		}
 	}
 	writeRingSections(w, res, chart)
+	writeWakeSection(w, res)
 	writeMsgSection(w, res)
 	writeMutexSection(w, res)
 
