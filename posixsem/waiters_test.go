@@ -31,8 +31,8 @@ func TestManySemWaiters(t *testing.T) {
 		t.Skipf("futex waits are not multiplexed here (%s): each blocked waiter holds a thread", why)
 	}
 	n := 10000
-	if testing.Short() {
-		n = 2000
+	if testing.Short() || raceEnabled {
+		n = 2000 // the race detector makes 10,000 goroutines slow
 	}
 	const stride = 64 // a cache line each
 	fd, err := unix.MemfdCreate("sem-waiters", unix.MFD_CLOEXEC)
@@ -148,12 +148,16 @@ func TestMechanisms(t *testing.T) {
 	if os.Getenv(childEnv) != "" {
 		t.Skip("a child process")
 	}
+	tests := "^(TestStress|TestNarrowWakeups|TestCloseWhileWaiting|TestCrossManyWaiters)$"
+	if raceEnabled {
+		tests = "^(TestNarrowWakeups|TestCloseWhileWaiting|TestCrossManyWaiters)$" // TestStress is slow under the race detector
+	}
 	for _, env := range [][]string{
 		{futexwait.EnvMechanism + "=" + futexwait.Thread},
 		{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"},
 	} {
 		t.Run(strings.Join(env, ","), func(t *testing.T) {
-			runChild(t, "^(TestStress|TestNarrowWakeups|TestCloseWhileWaiting|TestCrossManyWaiters)$", env...)
+			runChild(t, tests, env...)
 			runChild(t, "^TestManySemWaiters$", env...)
 		})
 	}
