@@ -108,8 +108,9 @@ const cancelTag = 1 << 63
 // -ECANCELED, another -errno) exactly once.
 type op struct {
 	done chan int32
-	ud   uint64
+	ud   uint64  // io_uring: user_data
 	addr uintptr // the word, for Armed
+	v    *vop    // futex_waitv: the registration
 }
 
 // uring is the process's io_uring for futex waits, and its reaper.
@@ -442,3 +443,5 @@ func (u *uring) armed(addr uintptr) int {
 	}
 	return n
 }
+
+func (u *uring) inFlight() int64 { return u.inflight.Load() }

@@ -18,13 +18,27 @@ const Forever time.Duration = -1
 // The mechanisms, as SHMMAP_FUTEXWAIT names them and Mechanism reports them.
 const (
 	IOURing = "iouring" // IORING_OP_FUTEX_WAIT, completions through the netpoller
+	Waitv   = "waitv"   // futex_waitv worker threads, 127 words each
 	Thread  = "thread"  // the futex system call in the waiting goroutine's thread
 )
 
+// mux is a multiplexer of waits: io_uring or the futex_waitv workers.
+type mux interface {
+	// arm registers a wait on addr while it holds val; its result
+	// arrives on the op's done channel.
+	arm(addr *uint32, val uint32, flags Flags) (*op, error)
+	// cancel ends a wait; its result still arrives on done.
+	cancel(o *op)
+	// release recycles an op whose result has been received.
+	release(o *op)
+	armed(addr uintptr) int
+	inFlight() int64
+}
+
 // EnvMechanism is the environment variable that forces a mechanism:
-// "iouring" or "thread"; unset, empty or "auto" picks the best available.
-// A forced mechanism the machine lacks falls back as the automatic choice
-// does.
+// "iouring", "waitv" or "thread"; unset, empty or "auto" picks the best
+// available, in that order. A forced mechanism the machine lacks falls back
+// as the automatic choice does (iouring to waitv to thread).
 const EnvMechanism = "SHMMAP_FUTEXWAIT"
 
 // EnvDirect is the environment variable that sets how many goroutines may
@@ -42,8 +56,9 @@ const DirectFor = time.Millisecond
 var (
 	initOnce  sync.Once
 	mechanism string
-	whyNot    string // why the multiplexer is not in use
-	theRing   *uring
+	whyNot    string // why io_uring is not in use
+	theMux    mux
+	uringMux  bool // theMux is io_uring
 	direct    struct {
 		max  int32
 		busy atomic.Int32
@@ -59,44 +74,75 @@ func setup() {
 			}
 		}
 		mechanism = Thread
-		switch env := os.Getenv(EnvMechanism); env {
+		env := os.Getenv(EnvMechanism)
+		switch env {
 		case Thread:
 			whyNot = EnvMechanism + "=" + Thread
 			return
-		case "", "auto", IOURing:
+		case "", "auto", IOURing, Waitv:
 		default:
-			whyNot = fmt.Sprintf("%s=%q is not a mechanism (iouring, thread, auto)", EnvMechanism, env)
+			whyNot = fmt.Sprintf("%s=%q is not a mechanism (iouring, waitv, thread, auto); ", EnvMechanism, env)
 		}
-		r, err := newURing()
+		if env != Waitv {
+			r, err := newURing()
+			if err == nil {
+				theMux, uringMux, mechanism, whyNot = r, true, IOURing, ""
+				return
+			}
+			whyNot += "io_uring futex waits unavailable: " + err.Error()
+		} else {
+			whyNot = EnvMechanism + "=" + Waitv
+		}
+		p, err := newWaitvPool()
 		if err != nil {
-			whyNot = "io_uring futex waits unavailable: " + err.Error()
+			whyNot += "; futex_waitv unavailable: " + err.Error()
 			return
 		}
-		theRing, mechanism, whyNot = r, IOURing, ""
+		theMux, mechanism = p, Waitv
 	})
 }
 
-// Mechanism returns the mechanism waits use in this process, and if it is
-// Thread, why the multiplexer is not used (forced, or what failed).
+// Mechanism returns the mechanism waits use in this process (IOURing,
+// Waitv or Thread), and unless it is IOURing, why io_uring is not used
+// (forced, or what failed).
 func Mechanism() (name, reason string) {
 	setup()
 	return mechanism, whyNot
 }
 
-// Scalable reports whether waits multiplex: many goroutines waiting cost
-// no OS thread each.
+// Scalable reports whether idle waits cost no OS thread at all (io_uring).
 func Scalable() bool {
 	setup()
-	return theRing != nil
+	return uringMux
 }
 
-// InFlight returns the number of multiplexed waits armed in the kernel.
+// Multiplexed reports whether waits are multiplexed at all (io_uring, or
+// futex_waitv workers holding a thread per 127 waits).
+func Multiplexed() bool {
+	setup()
+	return theMux != nil
+}
+
+// ThreadsFor returns how many threads n multiplexed waits hold: 0 with
+// io_uring, one per 127 with futex_waitv, and n without a multiplexer.
+func ThreadsFor(n int) int {
+	setup()
+	switch {
+	case uringMux:
+		return 0
+	case theMux != nil:
+		return (n + waitvPerWorker - 1) / waitvPerWorker
+	}
+	return n
+}
+
+// InFlight returns the number of multiplexed waits armed.
 func InFlight() int64 {
 	setup()
-	if theRing == nil {
+	if theMux == nil {
 		return 0
 	}
-	return theRing.inflight.Load()
+	return theMux.inFlight()
 }
 
 // Armed returns how many multiplexed waits are armed on the word at addr
@@ -106,10 +152,10 @@ func InFlight() int64 {
 // shows it); tests that wait for a sleeper look at both.
 func Armed(addr uintptr) int {
 	setup()
-	if theRing == nil {
+	if theMux == nil {
 		return 0
 	}
-	return theRing.armed(addr)
+	return theMux.armed(addr)
 }
 
 // A Waiter waits on futex words for one goroutine, one wait at a time; the
@@ -159,7 +205,7 @@ func (w *Waiter) Wait(addr *uint32, val uint32, flags Flags, timeout time.Durati
 		w.end()
 	}
 	setup()
-	r := theRing
+	r := theMux
 	if r == nil {
 		return threadWait(addr, val, flags, timeout)
 	}
@@ -215,16 +261,16 @@ func (w *Waiter) await(timeout time.Duration) syscall.Errno {
 			return errnoOf(res)
 		}
 	}
-	theRing.release(w.o)
+	theMux.release(w.o)
 	w.o = nil
 	return errnoOf(res)
 }
 
 // end cancels w.o and waits for its completion, which it returns.
 func (w *Waiter) end() int32 {
-	theRing.cancel(w.o)
+	theMux.cancel(w.o)
 	res := <-w.o.done
-	theRing.release(w.o)
+	theMux.release(w.o)
 	w.o = nil
 	return res
 }
