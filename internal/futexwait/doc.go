@@ -33,10 +33,20 @@
 // (0), not a timeout: no wake-up is lost to a leaving waiter.
 //
 // futex_waitv (Linux 5.16) was the other candidate; at 128 words per call
-// it needs a thread per 128 waiters (79 threads for 10,000), more than the
-// goal of GOMAXPROCS+8, and every new waiter must interrupt and restart a
-// thread's call. io_uring's futex wait has no such limit.
-//
+// it needs a thread per 127 waiters (79 threads for 10,000, beyond the goal
+// of GOMAXPROCS+8), and every new waiter must interrupt and restart a
+// thread's call. It is the fallback where io_uring has no futex wait:
+// worker goroutines each sleep in futex_waitv on up to 127 words plus a
+// private control word, which arm and cancel bump and wake so the worker
+// restarts with the new set. futex_waitv reports one woken word per
+// return; a worker then also completes every wait whose word no longer
+// holds its value, which finds the others, since ring and glibc's
+// semaphores change the word before FUTEX_WAKE (a waker that wakes
+// without changing the word could lose a wake-up in this mode). A worker
+// never reads a word whose wait was cancelled, and an EFAULT from a word
+// unmapped after its cancellation only restarts the call. Idle workers
+// beyond the first exit.
+
 // # The hot path stays a system call
 //
 // A wake through the multiplexer takes more hops (the wake's task work, the
@@ -61,11 +71,15 @@
 // kernel.io_uring_disabled, or a seccomp filter as in many containers). At
 // the first wait the package sets up the ring and checks it end to end (a
 // wait whose value differs must complete with -EAGAIN, one that matches
-// must sleep until a FUTEX_WAKE); on any failure every wait is the futex
-// system call in the goroutine's thread, as before, and Mechanism says why.
-// The environment variable SHMMAP_FUTEXWAIT forces a mechanism: "thread"
-// (the escape hatch, and the baseline the benchmarks compare with),
-// "iouring" (the default where it works), or "auto".
+// must sleep until a FUTEX_WAKE); on failure it checks futex_waitv (a word
+// whose value differs must give EAGAIN) and uses its workers; failing that,
+// every wait is the futex system call in the goroutine's thread, as before.
+// Mechanism says which is used and why. The environment variable
+// SHMMAP_FUTEXWAIT forces one: "thread" (the escape hatch, and the
+// baseline the benchmarks compare with), "waitv", "iouring" (the default
+// where it works), or "auto"; SHMMAP_FUTEXWAIT_DIRECT sets the number of
+// direct waits (0: every wait multiplexed, as the tests use to exercise the
+// multiplexers).
 //
 // # Limits
 //
