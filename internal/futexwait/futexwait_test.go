@@ -214,3 +214,24 @@ func TestForced(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWaitValueDiffers: a Wait whose word no longer holds the value,
+// one futex system call returning EAGAIN, as a hot ring wait often ends:
+// the cost of the direct path's bookkeeping over the plain system call
+// (thread), measured in the same run.
+func BenchmarkWaitValueDiffers(b *testing.B) {
+	setup()
+	word := uint32(1)
+	b.Run("syscall", func(b *testing.B) {
+		for b.Loop() {
+			threadWait(&word, 0, 0, time.Second)
+		}
+	})
+	b.Run("Waiter", func(b *testing.B) {
+		var w Waiter
+		defer w.Close()
+		for b.Loop() {
+			w.Wait(&word, 0, 0, time.Second)
+		}
+	})
+}
