@@ -27,7 +27,7 @@ import (
 func BenchmarkWakeLatency(b *testing.B) {
 	for _, idle := range []int{1, 100, 10000} {
 		b.Run(fmt.Sprintf("idle=%d", idle), func(b *testing.B) {
-			if idle > 1000 && !futexwait.Scalable() {
+			if idle > 1000 && !futexwait.Multiplexed() {
 				_, why := futexwait.Mechanism()
 				b.Skipf("waits are not multiplexed (%s): %d idle readers would hold %d threads", why, idle, idle)
 			}
@@ -88,7 +88,7 @@ func wakeLatency(b *testing.B, idle int) {
 			}
 		}
 		armed := futexwait.InFlight() - before
-		if asleep == idle && (!futexwait.Scalable() || armed >= int64(idle-futexwait.DefaultDirect)) {
+		if asleep == idle && (!futexwait.Multiplexed() || armed >= int64(idle-futexwait.DefaultDirect)) {
 			break
 		}
 		if time.Now().After(deadline) {
