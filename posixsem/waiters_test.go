@@ -74,24 +74,27 @@ func TestManySemWaiters(t *testing.T) {
 				waiting++
 			}
 		}
-		if waiting == n && futexwait.InFlight()-before >= int64(n-futexwait.DefaultDirect) {
+		armed := futexwait.InFlight() - before
+		if waiting == n && armed >= int64(n-futexwait.DefaultDirect) {
+			// With futex_waitv add a thread per 127 waits.
+			limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
+			got := len(must(os.ReadDir("/proc/self/task")))
+			t.Logf("%d semaphore waiters blocked: %d OS threads (limit GOMAXPROCS+8+%d = %d)", n, got, futexwait.ThreadsFor(n), limit)
+			if got > limit {
+				t.Errorf("%d OS threads with %d blocked waiters, want at most %d", got, n, limit)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 30s, %d of %d waiters registered, %d waits armed", waiting, n, futexwait.InFlight()-before)
+			// Not Fatal: the waiters must be woken before the memory goes.
+			t.Errorf("after 30s, %d of %d waiters registered, %d waits armed", waiting, n, armed)
+			break
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	// With futex_waitv (no io_uring futex wait) add a thread per 127.
-	limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
-	got := len(must(os.ReadDir("/proc/self/task")))
-	t.Logf("%d semaphore waiters blocked: %d OS threads (limit GOMAXPROCS+8+%d = %d)", n, got, futexwait.ThreadsFor(n), limit)
-	if got > limit {
-		t.Errorf("%d OS threads with %d blocked waiters, want at most %d", got, n, limit)
-	}
 	for i, s := range sems {
 		if err := s.Post(); err != nil {
-			t.Fatalf("Post %d: %v", i, err)
+			t.Errorf("Post %d: %v", i, err) // its waiter then hangs: the test times out
 		}
 	}
 	wg.Wait()

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/shmmap/shmmap/internal/futexwait"
 	"github.com/shmmap/shmmap/ring"
@@ -59,16 +60,19 @@ func TestManyBlockedReaders(t *testing.T) {
 	}
 	defer unix.Munmap(mem)
 
-	producers := make([]*ring.Producer, n)
+	// The producers attach once the readers are counted: readers of rings
+	// without a producer yet. (With producers in this process, each
+	// reader's peer check every 50 ms would be a pidfd_open, poll and
+	// close: 600,000 system calls a second, which is the peer check's cost,
+	// not the wait's, and slows the test on a small machine.)
+	rings := make([]*ring.Ring, n)
 	consumers := make([]*ring.Consumer, n)
 	for i := range n {
 		r, err := ring.Init(mem[i*size : (i+1)*size])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if producers[i], err = r.Producer(); err != nil {
-			t.Fatal(err)
-		}
+		rings[i] = r
 		if consumers[i], err = r.Consumer(); err != nil {
 			t.Fatal(err)
 		}
@@ -101,24 +105,33 @@ func TestManyBlockedReaders(t *testing.T) {
 				asleep++
 			}
 		}
-		if asleep == n && futexwait.InFlight()-before >= int64(n-futexwait.DefaultDirect) {
+		armed := futexwait.InFlight() - before
+		if asleep == n && armed >= int64(n-futexwait.DefaultDirect) {
+			// With futex_waitv add a thread per 127 waits.
+			limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
+			got := osThreads(t)
+			t.Logf("%d readers blocked: %d OS threads (limit GOMAXPROCS+8+%d = %d)", n, got, futexwait.ThreadsFor(n), limit)
+			if got > limit {
+				t.Errorf("%d OS threads with %d blocked readers, want at most %d", got, n, limit)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 30s, %d of %d readers asleep, %d waits armed", asleep, n, futexwait.InFlight()-before)
+			// Not Fatal: the readers must be woken before the memory goes.
+			t.Errorf("after 30s, %d of %d readers asleep, %d waits armed", asleep, n, armed)
+			break
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	// With futex_waitv (no io_uring futex wait) add a thread per 127.
-	limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
-	got := osThreads(t)
-	t.Logf("%d readers blocked: %d OS threads (limit GOMAXPROCS+8+%d = %d)", n, got, futexwait.ThreadsFor(n), limit)
-	if got > limit {
-		t.Errorf("%d OS threads with %d blocked readers, want at most %d", got, n, limit)
-	}
-	for i, p := range producers {
-		if err := p.TryWrite(uint32(i), []byte(fmt.Sprint("message ", i))); err != nil {
-			t.Fatalf("TryWrite %d: %v", i, err)
+	for i, r := range rings {
+		p, err := r.Producer()
+		if err == nil {
+			err = p.TryWrite(uint32(i), []byte(fmt.Sprint("message ", i)))
+			p.Close()
+		}
+		if err != nil {
+			t.Errorf("producer %d: %v", i, err)
+			consumers[i].Close() // wakes the reader (ErrClosed)
 		}
 	}
 	wg.Wait()
@@ -126,9 +139,8 @@ func TestManyBlockedReaders(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	for i := range n {
-		producers[i].Close()
-		consumers[i].Close()
+	for _, c := range consumers {
+		c.Close()
 	}
 	if d := futexwait.InFlight() - before; d != 0 {
 		t.Errorf("%d waits left armed", d)
@@ -168,7 +180,12 @@ func TestMechanisms(t *testing.T) {
 	if os.Getenv(childEnv) != "" {
 		t.Skip("a child process")
 	}
-	quick := "^(TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits|TestStreamGoroutines)$"
+	quick := "^(TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits)$"
+	// The streams and the lost-wake-up stress with every sleep
+	// multiplexed take about 6 s on amd64; under the race detector and as
+	// a 32-bit program (where every system call and the scheduler are
+	// slower) they take minutes, and only the quick tests run.
+	heavy := !raceEnabled && unsafe.Sizeof(uintptr(0)) == 8
 	t.Run("thread", func(t *testing.T) {
 		env := futexwait.EnvMechanism + "=" + futexwait.Thread
 		runChild(t, quick, env)
@@ -177,10 +194,8 @@ func TestMechanisms(t *testing.T) {
 	t.Run("iouring-only", func(t *testing.T) {
 		env := []string{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"}
 		tests := quick
-		if !raceEnabled {
-			// The lost-wake-up stress with every sleep multiplexed (about
-			// 5 s; too slow under the race detector).
-			tests = strings.Replace(quick, "^(", "^(TestLostWakeupStress|", 1)
+		if heavy {
+			tests = strings.Replace(quick, "^(", "^(TestLostWakeupStress|TestStreamGoroutines|", 1)
 		}
 		runChild(t, tests, env...)
 		runChild(t, "^TestManyBlockedReaders$", env...)

@@ -90,13 +90,13 @@ type cqe struct {
 	flags    uint32
 }
 
-// Sizes chosen for the ring. The submission queue holds at most one entry
-// at a time (each request is submitted at once, under mu), so it is small;
-// waits in flight take no room in either queue. The completion queue holds
+// Sizes chosen for the ring. The submission queue holds the entries of a
+// burst until they are submitted (see submit); waits in flight take no room
+// in either queue. The completion queue holds
 // completions not yet reaped: a burst of wake-ups larger than it goes to
 // the kernel's overflow list (IORING_FEAT_NODROP) and is flushed.
 const (
-	sqEntries = 64
+	sqEntries = 1024
 	cqEntries = 16384
 )
 
@@ -118,15 +118,18 @@ type uring struct {
 	fd       int
 	features uint32
 
-	mu      sync.Mutex // guards the submission queue and ops
-	sqTail  *uint32
-	sqHead  *uint32
-	sqFlags *uint32
-	sqMask  uint32
-	sqes    []byte
-	ops     []*op
-	gens    []uint32
-	free    []uint32
+	mu         sync.Mutex // guards the submission queue and ops
+	pending    uint32     // entries pushed, not yet submitted
+	submitting bool       // a goroutine is submitting them (see submit)
+	sqEntries  uint32
+	sqTail     *uint32
+	sqHead     *uint32
+	sqFlags    *uint32
+	sqMask     uint32
+	sqes       []byte
+	ops        []*op
+	gens       []uint32
+	free       []uint32
 
 	cqHead *uint32
 	cqTail *uint32
@@ -196,6 +199,7 @@ func newURing() (*uring, error) {
 	}
 	u.sqHead, u.sqTail, u.sqFlags = u32at(sq, p.sqOff.head), u32at(sq, p.sqOff.tail), u32at(sq, p.sqOff.flags)
 	u.sqMask = *u32at(sq, p.sqOff.ringMask)
+	u.sqEntries = p.sqEntries
 	u.sqes = sqes
 	// The index array maps queue slots to SQEs one to one, once for all.
 	for i := range p.sqEntries {
@@ -260,7 +264,8 @@ func (u *uring) selfTest() error {
 		return err
 	}
 	// A matching wait must sleep until the wake: Wake runs after arm
-	// returned, so the wait is queued by then (arm submits synchronously).
+	// returned, so the wait is queued by then (at start-up nobody else submits:
+	// arm submits its entry itself, before it returns).
 	return check(0, true, 0)
 }
 
@@ -271,53 +276,87 @@ func (u *uring) close() {
 	unix.Close(u.fd)
 }
 
-// getSQE returns the next free submission queue entry, zeroed. u.mu is
-// held, and every entry is submitted before mu is released, so the queue
-// is never full.
+// getSQE returns the next free submission queue entry, zeroed; the caller
+// fills it and calls push. u.mu is held. When the queue is full (a burst of
+// waits faster than the submitter), it submits what is there first.
 func (u *uring) getSQE() *sqe {
+	for *u.sqTail-atomic.LoadUint32(u.sqHead) >= u.sqEntries {
+		u.enterLocked()
+	}
 	tail := *u.sqTail
 	s := (*sqe)(unsafe.Pointer(&u.sqes[uintptr(tail&u.sqMask)*unsafe.Sizeof(sqe{})]))
 	*s = sqe{}
 	return s
 }
 
-// submit publishes the entry filled by getSQE and submits it. u.mu is
-// held. On failure the entry is taken back.
-func (u *uring) submit() error {
-	tail := *u.sqTail
-	atomic.StoreUint32(u.sqTail, tail+1)
-	for {
-		n, e := u.enter(1, 0, 0)
-		switch {
-		case e == 0 && n == 1:
-			return nil
-		case e == unix.EINTR:
-			continue
-		case e == unix.EAGAIN || e == unix.EBUSY:
-			// Short of memory, or the completion backlog must be
-			// flushed first: let the reaper run, then retry.
-			u.mu.Unlock()
-			u.flush()
-			time.Sleep(10 * time.Microsecond)
-			u.mu.Lock()
-			continue
-		}
-		if atomic.LoadUint32(u.sqHead) == tail {
-			atomic.StoreUint32(u.sqTail, tail)
-		}
-		if e == 0 {
-			e = unix.EIO
-		}
-		return fmt.Errorf("io_uring_enter: %w", e)
-	}
+// push publishes the entry filled since getSQE. u.mu is held.
+func (u *uring) push() {
+	atomic.StoreUint32(u.sqTail, *u.sqTail+1)
+	u.pending++
 }
 
-// arm queues IORING_OP_FUTEX_WAIT on addr while it holds val. When it
-// returns, the wait is queued on the futex (or completed): a FUTEX_WAKE
-// from then on completes it.
+// enterLocked submits the pending entries with u.mu held (the queue is
+// full). Only transient errors are possible once the ring works (EINTR;
+// EBUSY or EAGAIN while the completion backlog or memory is short): it
+// makes way and retries.
+func (u *uring) enterLocked() {
+	n, e := u.enter(u.pending, 0, 0)
+	if e != 0 {
+		u.mu.Unlock()
+		u.backoff(e)
+		u.mu.Lock()
+		return
+	}
+	u.pending -= uint32(n)
+}
+
+// backoff lets a failed io_uring_enter (EBUSY, EAGAIN, EINTR) clear: the
+// completion backlog is flushed and the caller retries a little later.
+func (u *uring) backoff(e unix.Errno) {
+	if e == unix.EINTR {
+		return
+	}
+	u.flush()
+	time.Sleep(10 * time.Microsecond)
+}
+
+// submit makes sure the pushed entries reach the kernel. Submissions are
+// combined: the first caller to find nobody submitting submits everything
+// pending, in one io_uring_enter for a whole burst of waits, until nothing
+// is left; the others return at once, their entries submitted by it. So a
+// storm of waits costs few system calls, and few goroutines held in one (a
+// goroutine in a system call holds a thread). An entry pushed is submitted
+// soon, not necessarily before submit returns: a FUTEX_WAKE that comes in
+// between is not lost, since the waker changed the word before waking and
+// the kernel compares it with the expected value when it queues the wait
+// (-EAGAIN).
+func (u *uring) submit() {
+	u.mu.Lock()
+	if u.submitting {
+		u.mu.Unlock()
+		return
+	}
+	u.submitting = true
+	for u.pending > 0 {
+		want := u.pending
+		u.mu.Unlock()
+		n, e := u.enter(want, 0, 0)
+		if e != 0 {
+			u.backoff(e)
+		}
+		u.mu.Lock()
+		if e == 0 {
+			u.pending -= min(uint32(n), u.pending)
+		}
+	}
+	u.submitting = false
+	u.mu.Unlock()
+}
+
+// arm queues IORING_OP_FUTEX_WAIT on addr while it holds val (see submit
+// for when it reaches the kernel).
 func (u *uring) arm(addr *uint32, val uint32, flags Flags) (*op, error) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	var idx uint32
 	if n := len(u.free); n > 0 {
 		idx = u.free[n-1]
@@ -340,11 +379,10 @@ func (u *uring) arm(addr *uint32, val uint32, flags Flags) (*op, error) {
 	s.off = uint64(val)
 	s.addr3 = futexBitsetMatchAny
 	s.userData = o.ud
-	if err := u.submit(); err != nil {
-		u.free = append(u.free, idx)
-		return nil, err
-	}
+	u.push()
 	u.inflight.Add(1)
+	u.mu.Unlock()
+	u.submit()
 	return o, nil
 }
 
@@ -352,23 +390,14 @@ func (u *uring) arm(addr *uint32, val uint32, flags Flags) (*op, error) {
 // o.done: -ECANCELED, or whatever completed the wait first.
 func (u *uring) cancel(o *op) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	s := u.getSQE()
 	s.opcode = ioringOpAsyncCancel
 	s.flags = iosqeCQESkipSuccess
 	s.addr = o.ud
 	s.userData = cancelTag | o.ud
-	for u.submit() != nil {
-		// A cancel must get through: the caller's memory depends on it.
-		u.mu.Unlock()
-		time.Sleep(time.Millisecond)
-		u.mu.Lock()
-		s = u.getSQE()
-		s.opcode = ioringOpAsyncCancel
-		s.flags = iosqeCQESkipSuccess
-		s.addr = o.ud
-		s.userData = cancelTag | o.ud
-	}
+	u.push()
+	u.mu.Unlock()
+	u.submit()
 }
 
 // release returns o, whose result has been received, to the free list.
