@@ -119,8 +119,7 @@ type uring struct {
 	features uint32
 
 	mu         sync.Mutex // guards the submission queue and ops
-	pending    uint32     // entries pushed, not yet submitted
-	submitting bool       // a goroutine is submitting them (see submit)
+	submitting bool       // a goroutine is submitting pushed entries (see submit)
 	sqEntries  uint32
 	sqTail     *uint32
 	sqHead     *uint32
@@ -292,7 +291,12 @@ func (u *uring) getSQE() *sqe {
 // push publishes the entry filled since getSQE. u.mu is held.
 func (u *uring) push() {
 	atomic.StoreUint32(u.sqTail, *u.sqTail+1)
-	u.pending++
+}
+
+// pending is the number of entries pushed and not yet consumed by the
+// kernel (it advances the queue's head as it takes them).
+func (u *uring) pending() uint32 {
+	return atomic.LoadUint32(u.sqTail) - atomic.LoadUint32(u.sqHead)
 }
 
 // enterLocked submits the pending entries with u.mu held (the queue is
@@ -300,14 +304,11 @@ func (u *uring) push() {
 // EBUSY or EAGAIN while the completion backlog or memory is short): it
 // makes way and retries.
 func (u *uring) enterLocked() {
-	n, e := u.enter(u.pending, 0, 0)
-	if e != 0 {
+	if _, e := u.enter(u.pending(), 0, 0); e != 0 {
 		u.mu.Unlock()
 		u.backoff(e)
 		u.mu.Lock()
-		return
 	}
-	u.pending -= uint32(n)
 }
 
 // backoff lets a failed io_uring_enter (EBUSY, EAGAIN, EINTR) clear: the
@@ -337,17 +338,12 @@ func (u *uring) submit() {
 		return
 	}
 	u.submitting = true
-	for u.pending > 0 {
-		want := u.pending
+	for n := u.pending(); n > 0; n = u.pending() {
 		u.mu.Unlock()
-		n, e := u.enter(want, 0, 0)
-		if e != 0 {
+		if _, e := u.enter(n, 0, 0); e != 0 {
 			u.backoff(e)
 		}
 		u.mu.Lock()
-		if e == 0 {
-			u.pending -= min(uint32(n), u.pending)
-		}
 	}
 	u.submitting = false
 	u.mu.Unlock()
