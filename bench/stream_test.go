@@ -69,16 +69,28 @@ func BenchmarkStream(b *testing.B) {
 // over two rings (one each way) whose ends sleep on the futex when there is
 // nothing to read ("ring-blocking", the default), over two rings whose ends
 // spin ("ring-spin"), and over two pipes.
+//
+// "ring-blocking-thread" is ring-blocking with the Go ends forced to the
+// old wait, a futex system call in the goroutine's thread
+// (SHMMAP_FUTEXWAIT=thread, internal/futexwait): the same run measures what
+// the multiplexed wait costs the hot path.
 func BenchmarkRoundTrip(b *testing.B) {
-	for _, mode := range []string{"blocking", "spin"} {
+	for _, mode := range []string{"blocking", "blocking-thread", "spin"} {
 		for _, d := range directions {
+			if mode == "blocking-thread" && d[0] == "C" && d[1] == "C" {
+				continue // no Go end
+			}
 			b.Run(fmt.Sprintf("ring-%s-%s-%s", mode, d[0], d[1]), func(b *testing.B) {
 				mem := ringMemory(b, 4096, 2)
-				spin := map[string]string{"blocking": "0", "spin": "1"}[mode]
+				spin := map[string]string{"blocking": "0", "blocking-thread": "0", "spin": "1"}[mode]
 				args := []string{"3", "64", strconv.Itoa(b.N), spin}
 				ping := endpoint(b, d[0], append([]string{"ringping"}, args...)...)
 				pong := endpoint(b, d[1], append([]string{"ringpong"}, args...)...)
 				ping.ExtraFiles, pong.ExtraFiles = []*os.File{mem}, []*os.File{mem}
+				if mode == "blocking-thread" {
+					ping.Env = append(os.Environ(), "SHMMAP_FUTEXWAIT=thread")
+					pong.Env = ping.Env
+				}
 				b.ReportMetric(runPair(b, ping, pong), "ns/op")
 			})
 		}

@@ -92,9 +92,17 @@
 //
 // # Go semantics
 //
-// WaitContext maps a context deadline to the futex's absolute
-// CLOCK_REALTIME timeout, as sem_timedwait does, and returns ctx.Err() when
-// it gives up; a context cancelled without a deadline is noticed by waking
+// The waits follow glibc's protocol step for step, but sleep through
+// internal/futexwait: a wait that lasts more than a moment parks the
+// goroutine in an io_uring futex wait (IORING_OP_FUTEX_WAIT, which glibc's
+// FUTEX_WAKE wakes like any futex waiter) instead of holding an OS thread,
+// so 10,000 goroutines blocked on semaphores cost a few threads, not 10,000.
+// Where io_uring's futex wait is unavailable, or with
+// SHMMAP_FUTEXWAIT=thread, each wait is the futex system call in its
+// thread. WaitContext's deadline is the context's, measured on Go's
+// monotonic clock (sem_timedwait uses an absolute CLOCK_REALTIME timeout,
+// which a step of the wall clock moves), and it returns ctx.Err() when it
+// gives up; a context cancelled without a deadline is noticed by waking
 // the futex's sleepers (every waiter re-checks the value and the others go
 // back to sleep, which the protocol allows: a wake-up never loses a token).
 // Like sem_timedwait, WaitContext first tries to take a token without

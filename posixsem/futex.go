@@ -5,17 +5,15 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"golang.org/x/sys/unix"
 )
 
 // Futex operations and flags (<linux/futex.h>; x/sys/unix does not define
 // them).
 const (
-	futexWake           = 1
-	futexWaitBitset     = 9
-	futexPrivateFlag    = 128
-	futexClockRealtime  = 256
-	futexBitsetMatchAny = 0xffffffff
+	futexWake        = 1
+	futexPrivateFlag = 128
 )
 
 // The private field of struct new_sem (sysdeps/nptl/futex-internal.h:
@@ -33,18 +31,23 @@ func futexOp(op int, private int32) uintptr {
 }
 
 // futexWait is __futex_abstimed_wait_common with clockid CLOCK_REALTIME:
-// FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME on addr while it holds val, until
-// abs (nil: no timeout). It returns 0, EAGAIN (the word did not hold val),
-// EINTR, ETIMEDOUT, or an errno glibc would abort on.
-func futexWait(addr *uint32, val uint32, abs *unix.Timespec, private int32) syscall.Errno {
-	if abs != nil && abs.Sec < 0 {
-		// The kernel rejects negative times; glibc reports a timeout.
-		return unix.ETIMEDOUT
+// a wait on addr while it holds val, until deadline (zero: no timeout),
+// through fw (internal/futexwait), which parks the goroutine rather than
+// its thread once the wait lasts. It returns 0, EAGAIN (the word did not
+// hold val), EINTR, ETIMEDOUT, or an errno glibc would abort on. The
+// deadline is measured on Go's monotonic clock (time.Until), not as an
+// absolute CLOCK_REALTIME timeout: a context's deadline is a Go time, and
+// a jump of the wall clock does not move it.
+func futexWait(fw *futexwait.Waiter, addr *uint32, val uint32, deadline time.Time, private int32) syscall.Errno {
+	timeout := futexwait.Forever
+	if !deadline.IsZero() {
+		timeout = max(time.Until(deadline), 0)
 	}
-	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
-		futexOp(futexWaitBitset|futexClockRealtime, private), uintptr(val),
-		uintptr(unsafe.Pointer(abs)), 0, futexBitsetMatchAny)
-	return e
+	var flags futexwait.Flags
+	if futexOp(0, private)&futexPrivateFlag != 0 {
+		flags = futexwait.Private
+	}
+	return fw.Wait(addr, val, flags, timeout)
 }
 
 // futexWakeN is futex_wake: FUTEX_WAKE up to n waiters on addr.
@@ -52,15 +55,4 @@ func futexWakeN(addr *uint32, n int, private int32) syscall.Errno {
 	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
 		futexOp(futexWake, private), uintptr(n), 0, 0, 0)
 	return e
-}
-
-// absTimeout converts a deadline to the futex's absolute CLOCK_REALTIME
-// timeout. It returns nil when the deadline does not fit the platform's
-// timespec (after 2038 on 32-bit): the context's own timer ends the wait.
-func absTimeout(deadline time.Time) *unix.Timespec {
-	ts, err := unix.TimeToTimespec(deadline.Round(0))
-	if err != nil {
-		return nil
-	}
-	return &ts
 }

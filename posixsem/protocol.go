@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"golang.org/x/sys/unix"
 )
 
@@ -92,10 +93,11 @@ func (s *Semaphore) tryFast(definitive bool) bool {
 // futex timeout is ctx's deadline, if any. Cancellation before the
 // deadline, which the futex cannot see, wakes the sleepers (see wakeUntil).
 func (s *Semaphore) waitSlow(ctx context.Context) error {
-	var abs *unix.Timespec
-	if deadline, ok := ctx.Deadline(); ok {
-		abs = absTimeout(deadline)
-	}
+	deadline, _ := ctx.Deadline()
+	// fw is closed before the memory may go (run's caller unmaps it after
+	// Close); a wait it returns from leaves nothing armed.
+	var fw futexwait.Waiter
+	defer fw.Close()
 	cancellable := ctx.Done() != nil
 	if cancellable {
 		leaving := make(chan struct{})
@@ -112,9 +114,9 @@ func (s *Semaphore) waitSlow(ctx context.Context) error {
 		}()
 	}
 	if s.l.wide {
-		return s.waitSlowWide(ctx, abs, cancellable)
+		return s.waitSlowWide(ctx, &fw, deadline, cancellable)
 	}
-	return s.waitSlowNarrow(ctx, abs, cancellable)
+	return s.waitSlowNarrow(ctx, &fw, deadline, cancellable)
 }
 
 // wakeUntil wakes every sleeper on the futex until the cancelled waiter
@@ -138,7 +140,7 @@ func (s *Semaphore) wakeUntil(leaving <-chan struct{}) {
 }
 
 // waitSlowWide is the __HAVE_64B_ATOMICS slow path.
-func (s *Semaphore) waitSlowWide(ctx context.Context, abs *unix.Timespec, cancellable bool) error {
+func (s *Semaphore) waitSlowWide(ctx context.Context, fw *futexwait.Waiter, deadline time.Time, cancellable bool) error {
 	f := &s.f
 	// Register as a waiter.
 	d := atomic.AddUint64(f.data, oneWaiter) - oneWaiter
@@ -152,7 +154,7 @@ func (s *Semaphore) waitSlowWide(ctx context.Context, abs *unix.Timespec, cancel
 					return err
 				}
 			}
-			switch e := futexWait(f.word, 0, abs, s.private()); e {
+			switch e := futexWait(fw, f.word, 0, deadline, s.private()); e {
 			case 0, unix.EAGAIN, unix.EINTR:
 			case unix.ETIMEDOUT:
 				atomic.AddUint64(f.data, ^uint64(oneWaiter-1))
@@ -175,14 +177,14 @@ func (s *Semaphore) waitSlowWide(ctx context.Context, abs *unix.Timespec, cancel
 // waitSlowNarrow is the 32-bit slow path: value carries the "waiters
 // present" bit, nwaiters the count. finishNarrow is called, not deferred:
 // after a fault there is no memory left to finish on.
-func (s *Semaphore) waitSlowNarrow(ctx context.Context, abs *unix.Timespec, cancellable bool) error {
+func (s *Semaphore) waitSlowNarrow(ctx context.Context, fw *futexwait.Waiter, deadline time.Time, cancellable bool) error {
 	atomic.AddUint32(s.f.nwaiters, 1)
-	err := s.waitNarrowLoop(ctx, abs, cancellable)
+	err := s.waitNarrowLoop(ctx, fw, deadline, cancellable)
 	s.finishNarrow()
 	return err
 }
 
-func (s *Semaphore) waitNarrowLoop(ctx context.Context, abs *unix.Timespec, cancellable bool) error {
+func (s *Semaphore) waitNarrowLoop(ctx context.Context, fw *futexwait.Waiter, deadline time.Time, cancellable bool) error {
 	f := &s.f
 	v := atomic.LoadUint32(f.word)
 	for {
@@ -200,7 +202,7 @@ func (s *Semaphore) waitNarrowLoop(ctx context.Context, abs *unix.Timespec, canc
 						return err
 					}
 				}
-				switch e := futexWait(f.word, nwaitersMask, abs, s.private()); e {
+				switch e := futexWait(fw, f.word, nwaitersMask, deadline, s.private()); e {
 				case 0, unix.EAGAIN, unix.EINTR:
 				case unix.ETIMEDOUT:
 					return deadlineErr(ctx)

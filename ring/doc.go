@@ -21,7 +21,10 @@
 // TryWrite and TryRead never block (ErrFull, ErrEmpty). TryClaim/Commit and
 // ReadFunc write and read in place. A blocked call spins briefly, then
 // sleeps on a futex in the shared memory until the other side wakes it, so
-// an idle ring costs no CPU; it also wakes every DefaultPeerCheck (50 ms) to
+// an idle ring costs no CPU; a sleep that lasts parks the goroutine in an
+// io_uring futex wait rather than holding an OS thread (internal/futexwait:
+// 10,000 blocked readers cost a few threads; SHMMAP_FUTEXWAIT=thread, or a
+// kernel without IORING_OP_FUTEX_WAIT, gives a thread per sleeper); it also wakes every DefaultPeerCheck (50 ms) to
 // see whether the other process still lives, and returns an error wrapping
 // ErrPeerDead if it died (messages it published first are still delivered).
 // Errors wrap the sentinels ErrFull, ErrEmpty, ErrPeerDead, ErrCorrupt,

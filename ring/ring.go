@@ -8,6 +8,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"golang.org/x/sys/unix"
 )
 
@@ -201,7 +202,8 @@ func AttachContext(ctx context.Context, mem []byte) (*Ring, error) {
 			return nil, err
 		}
 		stop := afterFunc(ctx, func() { futexWake(word, 1<<30) })
-		_, err = futexWait(word, 0, d)
+		var fw futexwait.Waiter // no Keep: several may sleep on the magic word
+		_, err = futexWait(&fw, word, 0, d)
 		stop()
 		if err != nil {
 			return nil, err

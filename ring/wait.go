@@ -11,15 +11,13 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"golang.org/x/sys/unix"
 )
 
-// The futex operations, shared (not FUTEX_PRIVATE_FLAG): the waiter and the
+// The futex wake, shared (not FUTEX_PRIVATE_FLAG): the waiter and the
 // waker are different processes mapping the same page.
-const (
-	futexOpWait = 0 // FUTEX_WAIT
-	futexOpWake = 1 // FUTEX_WAKE
-)
+const futexOpWake = 1 // FUTEX_WAKE
 
 // Spinning before sleeping: spinLoads re-checks in a tight loop, then
 // spinYields re-checks each after yielding the CPU (runtime.Gosched for
@@ -36,21 +34,21 @@ func yield() {
 	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 }
 
-// futexWait sleeps while *word == val, at most d (> 0). It reports whether
-// it timed out. EAGAIN (the value changed) and EINTR are ordinary returns;
-// any other errno (ENOSYS or EPERM under a seccomp filter, EFAULT) is an
-// error, so that a caller never spins on a wait that cannot sleep.
-func futexWait(word *atomic.Uint32, val uint32, d time.Duration) (timedOut bool, err error) {
-	ts := unix.NsecToTimespec(int64(d))
-	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexOpWait, uintptr(val),
-		uintptr(unsafe.Pointer(&ts)), 0, 0)
-	switch e {
+// futexWait sleeps while *word == val, at most d (> 0), through fw: in its
+// own thread for a short wait, parked on the multiplexer for a long one
+// (see internal/futexwait). It reports whether it timed out. EAGAIN (the
+// value changed) and EINTR are ordinary returns; any other errno (ENOSYS
+// or EPERM under a seccomp filter, EFAULT) is an error, so that a caller
+// never spins on a wait that cannot sleep.
+func futexWait(fw *futexwait.Waiter, word *atomic.Uint32, val uint32, d time.Duration) (timedOut bool, err error) {
+	switch e := fw.Wait((*uint32)(unsafe.Pointer(word)), val, 0, d); e {
 	case 0, unix.EAGAIN, unix.EINTR:
 		return false, nil
 	case unix.ETIMEDOUT:
 		return true, nil
+	default:
+		return false, fmt.Errorf("ring: futex wait: %w", e)
 	}
-	return false, fmt.Errorf("ring: futex wait: %w", e)
 }
 
 // futexWake wakes up to n processes sleeping on word.
@@ -163,6 +161,11 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		})()
 	}
 	defer w.word.Store(0)
+	// A timeout (to check the peer) leaves a multiplexed wait armed: the
+	// next sleep continues it, and a wake-up in between completes it.
+	// Close ends it before the memory may go.
+	fw := futexwait.Waiter{Keep: true}
+	defer fw.Close()
 	lastCheck := time.Now()
 	for {
 		if err := ctx.Err(); err != nil {
@@ -191,7 +194,7 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 			return err
 		}
 		w.st.sleeps.Add(1)
-		timedOut, err := futexWait(w.word, 1, d)
+		timedOut, err := futexWait(&fw, w.word, 1, d)
 		if err != nil {
 			return err
 		}

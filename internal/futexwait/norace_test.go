@@ -1,0 +1,5 @@
+//go:build !race
+
+package futexwait
+
+const raceEnabled = false

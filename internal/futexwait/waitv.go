@@ -1,0 +1,213 @@
+package futexwait
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// futexWaitv is struct futex_waitv (24 bytes, the same on 386).
+type futexWaitv struct {
+	val      uint64
+	uaddr    uint64
+	flags    uint32
+	reserved uint32
+}
+
+// waitvMax is how many words one futex_waitv call takes
+// (FUTEX_WAITV_MAX); one is each worker's control word.
+const (
+	waitvMax       = 128
+	waitvPerWorker = waitvMax - 1
+)
+
+func futexWaitvCall(v []futexWaitv) (int, unix.Errno) {
+	r, _, e := unix.Syscall6(unix.SYS_FUTEX_WAITV, uintptr(unsafe.Pointer(&v[0])), uintptr(len(v)), 0, 0, 0, 0)
+	return int(r), e
+}
+
+func (f Flags) futex2() uint32 {
+	if f&Private != 0 {
+		return futex2SizeU32 | futex2Private
+	}
+	return futex2SizeU32
+}
+
+// waitvPool multiplexes waits over worker goroutines, each asleep in
+// futex_waitv on up to 127 words and its control word; a worker holds a
+// thread while it sleeps, so n waits cost ceil(n/127) threads.
+type waitvPool struct {
+	mu       sync.Mutex
+	workers  []*waitvWorker
+	inflight atomic.Int64
+}
+
+// waitvWorker is one futex_waitv caller. ctl is its control word: bumped
+// and woken whenever its set of waits changes.
+type waitvWorker struct {
+	ctl  uint32
+	ops  []*vop // guarded by pool.mu
+	pool *waitvPool
+}
+
+// vop is one wait registered with a worker.
+type vop struct {
+	op
+	word  *uint32
+	val   uint32
+	flags Flags
+	w     *waitvWorker // nil once completed
+}
+
+// newWaitvPool checks that futex_waitv works: a word whose value differs
+// must give EAGAIN (Linux 5.16; ENOSYS before, EPERM under some filters).
+func newWaitvPool() (*waitvPool, error) {
+	word := uint32(1)
+	v := []futexWaitv{{val: 0, uaddr: uint64(uintptr(unsafe.Pointer(&word))), flags: Private.futex2()}}
+	if _, e := futexWaitvCall(v); e != unix.EAGAIN {
+		return nil, fmt.Errorf("futex_waitv: %w", e)
+	}
+	return &waitvPool{}, nil
+}
+
+func (p *waitvPool) arm(addr *uint32, val uint32, flags Flags) (*op, error) {
+	o := &vop{op: op{done: make(chan int32, 1), addr: uintptr(unsafe.Pointer(addr))}, word: addr, val: val, flags: flags}
+	o.v = o
+	p.mu.Lock()
+	var w *waitvWorker
+	for _, x := range p.workers {
+		if len(x.ops) < waitvPerWorker {
+			w = x
+			break
+		}
+	}
+	if w == nil {
+		w = &waitvWorker{pool: p}
+		p.workers = append(p.workers, w)
+		go w.run()
+	}
+	o.w = w
+	w.ops = append(w.ops, o)
+	w.poke()
+	p.mu.Unlock()
+	p.inflight.Add(1)
+	return &o.op, nil
+}
+
+// poke tells the worker its set changed. p.mu is held.
+func (w *waitvWorker) poke() {
+	atomic.AddUint32(&w.ctl, 1)
+	Wake(&w.ctl, 1, Private)
+}
+
+// complete removes o from its worker and delivers res. p.mu is held.
+func (w *waitvWorker) complete(o *vop, res int32) {
+	for i, x := range w.ops {
+		if x == o {
+			w.ops[i] = w.ops[len(w.ops)-1]
+			w.ops[len(w.ops)-1] = nil
+			w.ops = w.ops[:len(w.ops)-1]
+			break
+		}
+	}
+	o.w = nil
+	o.done <- res
+	w.pool.inflight.Add(-1)
+}
+
+func (p *waitvPool) cancel(o *op) {
+	v := o.v
+	p.mu.Lock()
+	if w := v.w; w != nil {
+		w.complete(v, -int32(unix.ECANCELED))
+		w.poke()
+	}
+	p.mu.Unlock()
+}
+
+func (p *waitvPool) release(*op) {}
+
+func (p *waitvPool) armed(addr uintptr) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, w := range p.workers {
+		for _, o := range w.ops {
+			if o.addr == addr {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (p *waitvPool) inFlight() int64 { return p.inflight.Load() }
+
+// run is the worker: it sleeps in futex_waitv on its control word and its
+// waits, and completes those that are woken or whose value differs. After
+// any change of the set (the control word moved) it starts over with the
+// new set. It never touches a word whose wait was cancelled: the caller may
+// have unmapped it.
+func (w *waitvWorker) run() {
+	p := w.pool
+	vec := make([]futexWaitv, 0, waitvMax)
+	ops := make([]*vop, 0, waitvMax)
+	for {
+		p.mu.Lock()
+		if len(w.ops) == 0 && w != p.workers[0] {
+			// Idle, and not the first worker: give the thread back.
+			for i, x := range p.workers {
+				if x == w {
+					p.workers = append(p.workers[:i], p.workers[i+1:]...)
+					break
+				}
+			}
+			p.mu.Unlock()
+			return
+		}
+		ctl := atomic.LoadUint32(&w.ctl)
+		vec = append(vec[:0], futexWaitv{val: uint64(ctl), uaddr: uint64(uintptr(unsafe.Pointer(&w.ctl))), flags: Private.futex2()})
+		ops = append(ops[:0], nil)
+		for _, o := range w.ops {
+			vec = append(vec, futexWaitv{val: uint64(o.val), uaddr: uint64(uintptr(unsafe.Pointer(o.word))), flags: o.flags.futex2()})
+			ops = append(ops, o)
+		}
+		p.mu.Unlock()
+		r, e := futexWaitvCall(vec)
+		p.mu.Lock()
+		switch {
+		case e == 0 && r > 0 && r < len(ops):
+			if o := ops[r]; o.w == w {
+				w.complete(o, 0)
+			}
+			// futex_waitv reports one woken word; another woken in the
+			// same moment is found by its changed value (ring and
+			// glibc's semaphores change the word before FUTEX_WAKE).
+			fallthrough
+		case e == unix.EAGAIN:
+			// Some value differed: find which, among the waits still
+			// registered (their memory is still mapped).
+			for _, o := range ops[1:] {
+				if o.w == w && atomic.LoadUint32(o.word) != o.val {
+					w.complete(o, -int32(unix.EAGAIN))
+				}
+			}
+		case e == 0 || e == unix.EINTR:
+		default:
+			// EFAULT for a word cancelled and unmapped before the call
+			// read it: the set has changed, start over. Otherwise the
+			// failure is real: every wait of the call gets it.
+			if atomic.LoadUint32(&w.ctl) == ctl {
+				for _, o := range ops[1:] {
+					if o.w == w {
+						w.complete(o, -int32(e))
+					}
+				}
+			}
+		}
+		p.mu.Unlock()
+	}
+}

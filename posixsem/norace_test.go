@@ -1,0 +1,5 @@
+//go:build !race
+
+package posixsem_test
+
+const raceEnabled = false

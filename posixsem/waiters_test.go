@@ -1,0 +1,169 @@
+package posixsem_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shmmap/shmmap/internal/futexwait"
+	"github.com/shmmap/shmmap/posixsem"
+	"golang.org/x/sys/unix"
+)
+
+// TestManySemWaiters: 10,000 goroutines, each blocked in Wait on its own
+// process-shared semaphore in one memfd mapping, hold at most
+// GOMAXPROCS+8 OS threads (issue 14); then each semaphore is posted once
+// and every waiter returns.
+func TestManySemWaiters(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
+		// Measure in a fresh process: earlier tests (cgo waiters, the
+		// thread per waiter) leave threads behind.
+		runChild(t, "^TestManySemWaiters$")
+		return
+	}
+	if !futexwait.Multiplexed() {
+		_, why := futexwait.Mechanism()
+		t.Skipf("futex waits are not multiplexed here (%s): each blocked waiter holds a thread", why)
+	}
+	n := 10000
+	if testing.Short() || raceEnabled {
+		n = 2000 // the race detector makes 10,000 goroutines slow
+	}
+	const stride = 64 // a cache line each
+	fd, err := unix.MemfdCreate("sem-waiters", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Ftruncate(fd, int64(n*stride)); err != nil {
+		t.Fatal(err)
+	}
+	mem, err := unix.Mmap(fd, 0, n*stride, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+	sems := make([]*posixsem.Semaphore, n)
+	for i := range sems {
+		if sems[i], err = posixsem.Init(mem[i*stride:(i+1)*stride], 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := futexwait.InFlight()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i, s := range sems {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Wait(); err != nil {
+				errs <- fmt.Errorf("waiter %d: %w", i, err)
+			}
+		}()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		waiting := 0
+		for _, s := range sems {
+			if posixsem.Waiters(s) == 1 {
+				waiting++
+			}
+		}
+		armed := futexwait.InFlight() - before
+		if waiting == n && armed >= int64(n-futexwait.DefaultDirect) {
+			// With futex_waitv add a thread per 127 waits.
+			limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
+			got := len(must(os.ReadDir("/proc/self/task")))
+			t.Logf("%d semaphore waiters blocked: %d OS threads (limit GOMAXPROCS+8+%d = %d)", n, got, futexwait.ThreadsFor(n), limit)
+			if got > limit {
+				t.Errorf("%d OS threads with %d blocked waiters, want at most %d", got, n, limit)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			// Not Fatal: the waiters must be woken before the memory goes.
+			t.Errorf("after 30s, %d of %d waiters registered, %d waits armed", waiting, n, armed)
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i, s := range sems {
+		if err := s.Post(); err != nil {
+			t.Errorf("Post %d: %v", i, err) // its waiter then hangs: the test times out
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i, s := range sems {
+		if v, err := s.Value(); err != nil || v != 0 || posixsem.Waiters(s) != 0 {
+			t.Errorf("semaphore %d after the wake-ups: value %d (%v), %d waiters, want 0 and 0", i, v, err, posixsem.Waiters(s))
+		}
+		s.Close()
+	}
+	if d := futexwait.InFlight() - before; d != 0 {
+		t.Errorf("%d waits left armed", d)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// childEnv marks a test process started by runChild.
+const childEnv = "SHMMAP_FUTEXWAIT_TEST_CHILD"
+
+// runChild runs the tests matching pattern in a fresh process (this test
+// binary) with env added, and logs their verdicts.
+func runChild(t *testing.T, pattern string, env ...string) {
+	t.Helper()
+	args := []string{"-test.run=" + pattern, "-test.count=1", "-test.v"}
+	if testing.Short() {
+		args = append(args, "-test.short")
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", strings.Join(env, " "), args, err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "--- ") || strings.Contains(line, "runs of") || strings.Contains(line, "waiters blocked") {
+			t.Log(strings.TrimSpace(line))
+		}
+	}
+}
+
+// TestMechanisms runs the blocking tests in a child process with each
+// futex wait mechanism forced: the thread per waiter (the fallback), and
+// the multiplexer with no direct waits, so that every sleep goes through
+// io_uring.
+func TestMechanisms(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("a child process")
+	}
+	tests := "^(TestStress|TestNarrowWakeups|TestCloseWhileWaiting|TestCrossManyWaiters)$"
+	if raceEnabled {
+		tests = "^(TestNarrowWakeups|TestCloseWhileWaiting|TestCrossManyWaiters)$" // TestStress is slow under the race detector
+	}
+	for _, env := range [][]string{
+		{futexwait.EnvMechanism + "=" + futexwait.Thread},
+		{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"},
+		{futexwait.EnvMechanism + "=" + futexwait.Waitv, futexwait.EnvDirect + "=0"},
+	} {
+		t.Run(strings.Join(env, ","), func(t *testing.T) {
+			runChild(t, tests, env...)
+			runChild(t, "^TestManySemWaiters$", env...)
+		})
+	}
+}

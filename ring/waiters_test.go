@@ -1,0 +1,211 @@
+package ring_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/shmmap/shmmap/internal/futexwait"
+	"github.com/shmmap/shmmap/ring"
+	"golang.org/x/sys/unix"
+)
+
+// osThreads returns the number of OS threads of this process.
+func osThreads(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestManyBlockedReaders: 10,000 goroutines, each blocked in Consumer.Read
+// on its own ring in one shared memfd mapping, hold at most GOMAXPROCS+8
+// OS threads (issue 14); then each ring gets one message, and each reader
+// returns it.
+func TestManyBlockedReaders(t *testing.T) {
+	if os.Getenv(childEnv) == "" {
+		// Measure in a fresh process: earlier tests (cgo waiters, the
+		// thread per waiter) leave threads behind.
+		runChild(t, "^TestManyBlockedReaders$")
+		return
+	}
+	if !futexwait.Multiplexed() {
+		_, why := futexwait.Mechanism()
+		t.Skipf("futex waits are not multiplexed here (%s): each blocked reader holds a thread", why)
+	}
+	n := 10000
+	if testing.Short() || raceEnabled {
+		n = 2000 // the race detector makes 10,000 goroutines slow
+	}
+	size := ring.Size(64)
+	fd, err := unix.MemfdCreate("ring-waiters", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Ftruncate(fd, int64(n*size)); err != nil {
+		t.Fatal(err)
+	}
+	mem, err := unix.Mmap(fd, 0, n*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+
+	// The producers attach once the readers are counted: readers of rings
+	// without a producer yet. (With producers in this process, each
+	// reader's peer check every 50 ms would be a pidfd_open, poll and
+	// close: 600,000 system calls a second, which is the peer check's cost,
+	// not the wait's, and slows the test on a small machine.)
+	rings := make([]*ring.Ring, n)
+	consumers := make([]*ring.Consumer, n)
+	for i := range n {
+		r, err := ring.Init(mem[i*size : (i+1)*size])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rings[i] = r
+		if consumers[i], err = r.Consumer(); err != nil {
+			t.Fatal(err)
+		}
+		consumers[i].SetSpin(0, 0) // straight to sleep: spinning 10,000 readers proves nothing
+	}
+	before := futexwait.InFlight()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i, c := range consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 64)
+			typ, m, err := c.Read(buf)
+			switch {
+			case err != nil:
+				errs <- fmt.Errorf("reader %d: %w", i, err)
+			case typ != uint32(i) || string(buf[:m]) != fmt.Sprint("message ", i):
+				errs <- fmt.Errorf("reader %d: type %d %q", i, typ, buf[:m])
+			}
+		}()
+	}
+	// Every reader is asleep once all but the direct ones are armed and
+	// every consumer has gone to sleep.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		asleep := 0
+		for _, c := range consumers {
+			if c.Stats().Sleeps > 0 {
+				asleep++
+			}
+		}
+		armed := futexwait.InFlight() - before
+		if asleep == n && armed >= int64(n-futexwait.DefaultDirect) {
+			// With futex_waitv add a thread per 127 waits.
+			limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
+			got := osThreads(t)
+			t.Logf("%d readers blocked: %d OS threads (limit GOMAXPROCS+8+%d = %d)", n, got, futexwait.ThreadsFor(n), limit)
+			if got > limit {
+				t.Errorf("%d OS threads with %d blocked readers, want at most %d", got, n, limit)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			// Not Fatal: the readers must be woken before the memory goes.
+			t.Errorf("after 30s, %d of %d readers asleep, %d waits armed", asleep, n, armed)
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i, r := range rings {
+		p, err := r.Producer()
+		if err == nil {
+			err = p.TryWrite(uint32(i), []byte(fmt.Sprint("message ", i)))
+			p.Close()
+		}
+		if err != nil {
+			t.Errorf("producer %d: %v", i, err)
+			consumers[i].Close() // wakes the reader (ErrClosed)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, c := range consumers {
+		c.Close()
+	}
+	if d := futexwait.InFlight() - before; d != 0 {
+		t.Errorf("%d waits left armed", d)
+	}
+}
+
+// childEnv marks a test process started by runChild.
+const childEnv = "SHMMAP_FUTEXWAIT_TEST_CHILD"
+
+// runChild runs the tests matching pattern in a fresh process (this test
+// binary) with env added, and logs their verdicts.
+func runChild(t *testing.T, pattern string, env ...string) {
+	t.Helper()
+	args := []string{"-test.run=" + pattern, "-test.count=1", "-test.v"}
+	if testing.Short() {
+		args = append(args, "-test.short")
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", strings.Join(env, " "), args, err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "--- ") || strings.Contains(line, "runs of") || strings.Contains(line, "readers blocked") {
+			t.Log(strings.TrimSpace(line))
+		}
+	}
+}
+
+// TestMechanisms runs the blocking tests in a child process with each
+// futex wait mechanism forced: the thread per waiter (the fallback), and
+// the multiplexer with no direct waits, so that every sleep goes through
+// io_uring (with the lost-wake-up stress, except under the race detector),
+// and the futex_waitv workers with no direct waits.
+func TestMechanisms(t *testing.T) {
+	if os.Getenv(childEnv) != "" {
+		t.Skip("a child process")
+	}
+	quick := "^(TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits)$"
+	// The streams and the lost-wake-up stress with every sleep
+	// multiplexed take about 6 s on amd64; under the race detector and as
+	// a 32-bit program (where every system call and the scheduler are
+	// slower) they take minutes, and only the quick tests run.
+	heavy := !raceEnabled && unsafe.Sizeof(uintptr(0)) == 8
+	t.Run("thread", func(t *testing.T) {
+		env := futexwait.EnvMechanism + "=" + futexwait.Thread
+		runChild(t, quick, env)
+		runChild(t, "^TestManyBlockedReaders$", env) // skips: not multiplexed
+	})
+	t.Run("iouring-only", func(t *testing.T) {
+		env := []string{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"}
+		tests := quick
+		if heavy {
+			tests = strings.Replace(quick, "^(", "^(TestLostWakeupStress|TestStreamGoroutines|", 1)
+		}
+		runChild(t, tests, env...)
+		runChild(t, "^TestManyBlockedReaders$", env...)
+	})
+	t.Run("waitv-only", func(t *testing.T) {
+		// futex_waitv workers (the fallback where io_uring lacks the
+		// futex wait). Its stress run (15 s here: each sleep restarts a
+		// worker's call) is left to SHMMAP_FUTEXWAIT=waitv go test.
+		env := []string{futexwait.EnvMechanism + "=" + futexwait.Waitv, futexwait.EnvDirect + "=0"}
+		runChild(t, quick, env...)
+		runChild(t, "^TestManyBlockedReaders$", env...)
+	})
+}
