@@ -85,9 +85,57 @@ func (c *Consumer) Read(buf []byte) (typ uint32, n int, err error) {
 // the messages it published), ctx's error when ctx is done, and ErrClosed
 // if Close was called.
 func (c *Consumer) ReadContext(ctx context.Context, buf []byte) (typ uint32, n int, err error) {
+	// The common case, written out: the asymmetric gate (see gate), the
+	// cached producer position says a record is there, it is a message
+	// whose header fits the ring, and buf holds it; one store of the
+	// consumer position. Everything else takes readContext.
+	g := &c.g
+	if !g.asym || g.busy != 0 {
+		return c.readContext(ctx, buf)
+	}
+	g.busy = gateBusy
+	if g.state.Load() != 0 {
+		g.leaveClosed()
+		return 0, 0, ErrClosed
+	}
+	r := c.r
+	if avail := c.tailCache - c.head; avail != 0 {
+		idx := c.head & r.mask
+		length := uint64(binary.NativeEndian.Uint32(r.data[idx:]))
+		typ = binary.NativeEndian.Uint32(r.data[idx+4:])
+		padded := align(length)
+		if typ != PaddingType && length >= RecordHeaderSize && padded <= uint64(r.capacity)-idx && padded <= avail &&
+			length-RecordHeaderSize <= uint64(len(buf)) {
+			n = copy(buf, r.data[idx+RecordHeaderSize:idx+length])
+			c.head += padded
+			r.head.Store(c.head)
+			if r.spaceWaiters.Load() != 0 {
+				wakeIf(r.spaceWaiters, &c.w.st)
+			}
+			g.busy = 0
+			if g.state.Load() != 0 {
+				g.leaveClosed()
+			}
+			return typ, n, nil
+		}
+	}
+	typ, n, err = c.readEntered(ctx, buf)
+	g.exit()
+	return typ, n, err
+}
+
+// readContext is ReadContext through the gate's enter and exit.
+func (c *Consumer) readContext(ctx context.Context, buf []byte) (typ uint32, n int, err error) {
 	if err := c.g.enter("Consumer"); err != nil {
 		return 0, 0, err
 	}
+	typ, n, err = c.readEntered(ctx, buf)
+	c.g.exit()
+	return typ, n, err
+}
+
+// readEntered is ReadContext inside the gate.
+func (c *Consumer) readEntered(ctx context.Context, buf []byte) (typ uint32, n int, err error) {
 	typ, n, err = c.tryRead(buf)
 	if err == ErrEmpty {
 		err = c.w.block(ctx, func() error {
@@ -98,7 +146,6 @@ func (c *Consumer) ReadContext(ctx context.Context, buf []byte) (typ uint32, n i
 			return err
 		})
 	}
-	c.g.exit()
 	return typ, n, err
 }
 

@@ -91,9 +91,56 @@ func (p *Producer) Write(typ uint32, msg []byte) error {
 // the consumer process dies while the ring is full, and ErrClosed if the
 // consumer closed its side or Close was called.
 func (p *Producer) WriteContext(ctx context.Context, typ uint32, msg []byte) error {
+	// The common case, written out: the asymmetric gate (see gate), a
+	// message that fits before the end of the data area and in the room
+	// the cached consumer position leaves, one store of the producer
+	// position. Everything else takes writeContext.
+	g := &p.g
+	if !g.asym || g.busy != 0 {
+		return p.writeContext(ctx, typ, msg)
+	}
+	g.busy = gateBusy
+	if g.state.Load() != 0 {
+		g.leaveClosed()
+		return ErrClosed
+	}
+	r := p.r
+	n := uint64(len(msg))
+	need := align(n + RecordHeaderSize)
+	idx := p.tail & r.mask
+	if p.pending != 0 || typ == PaddingType || need > uint64(r.capacity)-idx ||
+		p.tail+need-p.headCache > uint64(r.capacity) || r.consumerPID.Load() == ownerClosed {
+		err := p.writeEntered(ctx, typ, msg)
+		g.exit()
+		return err
+	}
+	rec := r.data[idx : idx+RecordHeaderSize+n]
+	putHeader(rec, uint32(n)+RecordHeaderSize, typ)
+	copyIn(rec[RecordHeaderSize:], msg)
+	p.tail += need
+	r.tail.Store(p.tail)
+	if r.dataWaiters.Load() != 0 {
+		wakeIf(r.dataWaiters, &p.w.st)
+	}
+	g.busy = 0
+	if g.state.Load() != 0 {
+		g.leaveClosed()
+	}
+	return nil
+}
+
+// writeContext is WriteContext through the gate's enter and exit.
+func (p *Producer) writeContext(ctx context.Context, typ uint32, msg []byte) error {
 	if err := p.g.enter("Producer"); err != nil {
 		return err
 	}
+	err := p.writeEntered(ctx, typ, msg)
+	p.g.exit()
+	return err
+}
+
+// writeEntered is WriteContext inside the gate.
+func (p *Producer) writeEntered(ctx context.Context, typ uint32, msg []byte) error {
 	b, err := p.tryClaim(typ, len(msg))
 	if err == ErrFull {
 		b, err = p.claimWait(ctx, typ, len(msg))
@@ -102,7 +149,6 @@ func (p *Producer) WriteContext(ctx context.Context, typ uint32, msg []byte) err
 		copyIn(b, msg)
 		p.commit()
 	}
-	p.g.exit()
 	return err
 }
 
