@@ -19,6 +19,7 @@ type Consumer struct {
 	r         *Ring
 	head      uint64 // our copy of the consumer position (we are its only writer)
 	tailCache uint64 // the producer position when last read
+	batch     bool   // in ReadBatch: padding is freed with the batch, not at once
 	g         gate
 	w         waiter
 }
@@ -277,7 +278,11 @@ func (c *Consumer) peekSlow() (msg []byte, typ uint32, next uint64, err error) {
 			if idx == 0 || length != capacity-idx || length > avail {
 				return nil, 0, 0, c.corrupt(idx, length, typ, avail)
 			}
-			c.advance(c.head + length)
+			if c.batch {
+				c.head += length // freed with the batch
+			} else {
+				c.advance(c.head + length)
+			}
 			continue
 		}
 		if length < RecordHeaderSize || align(length) > capacity-idx || align(length) > avail {
