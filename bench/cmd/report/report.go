@@ -46,6 +46,7 @@ func targets() []target {
 		target{Name: "as fast as mmap-go", Row: "BenchmarkMapSync/shmmap.Sync", Base: "BenchmarkMapSync/mmap-go", Max: 1},
 	)
 	ts = append(ts, ringTargets()...)
+	ts = append(ts, batchTargets()...)
 	ts = append(ts, msgTargets()...)
 	return append(ts, mutexTargets()...)
 }
@@ -94,6 +95,7 @@ func writeReport(w *strings.Builder, res *results, rounds int, benchtime string,
 		}
 	}
 	writeRingSections(w, res, chart)
+	writeBatchSection(w, res)
 	writeMsgSection(w, res)
 	writeMutexSection(w, res)
 

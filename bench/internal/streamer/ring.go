@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -19,6 +20,10 @@ import (
 // size, back to back, for ping/pong). SPIN 1 spins instead of sleeping on
 // the futex.
 func ringMain(mode string, args []string) {
+	if mode == "ringbsend" || mode == "ringbrecv" {
+		ringBatchMain(mode, args)
+		return
+	}
 	if len(args) < 3 {
 		fail("usage: streamer ring MODE FD SIZE COUNT [SPIN]")
 	}
@@ -105,6 +110,66 @@ func ringMain(mode string, args []string) {
 		check(p.Close())
 	}
 	if c != nil {
+		check(c.Close())
+	}
+	check(m.Close())
+}
+
+// ringBatchMain runs the batch modes, with the same command line as
+// c/stream.c:
+//
+//	streamer ringbsend|ringbrecv FD SIZE COUNT BATCH
+//
+// ringbsend writes the messages with WriteBatch, BATCH at a time;
+// ringbrecv reads them with ReadBatch, up to BATCH at a time, and prints
+// the nanoseconds from its first message to its last.
+func ringBatchMain(mode string, args []string) {
+	if len(args) < 4 {
+		fail("usage: streamer ringbsend|ringbrecv FD SIZE COUNT BATCH")
+	}
+	fd, size, count, batch := atoi(args[0]), max(atoi(args[1]), 8), atoi(args[2]), max(atoi(args[3]), 1)
+	m, err := shmmap.Map(os.NewFile(uintptr(fd), "ring"), 0, 0, shmmap.MapShared)
+	check(err)
+	r, err := ring.Attach(m.Bytes())
+	check(err)
+	ctx := context.Background()
+	if mode == "ringbsend" {
+		p, err := r.Producer()
+		check(err)
+		msgs := make([]ring.Message, batch)
+		bufs := make([]byte, batch*size)
+		for i := 0; i < count; {
+			k := min(batch, count-i)
+			for j := range k {
+				b := bufs[j*size : (j+1)*size]
+				binary.LittleEndian.PutUint64(b, uint64(i+j))
+				msgs[j] = ring.Message{Type: 1, Data: b}
+			}
+			_, err := p.WriteBatch(ctx, msgs[:k])
+			check(err)
+			i += k
+		}
+		check(p.Close())
+	} else {
+		c, err := r.Consumer()
+		check(err)
+		var start time.Time
+		i := 0
+		take := func(typ uint32, msg []byte) error {
+			if seq := binary.LittleEndian.Uint64(msg); len(msg) != size || seq != uint64(i) {
+				fail(fmt.Sprintf("streamer: message %d has sequence %d, %d bytes", i, seq, len(msg)))
+			}
+			if i == 0 {
+				start = time.Now() // timed from the first message, as ringrecv
+			}
+			i++
+			return nil
+		}
+		for i < count {
+			_, err := c.ReadBatch(ctx, batch, take)
+			check(err)
+		}
+		fmt.Println(time.Since(start).Nanoseconds())
 		check(c.Close())
 	}
 	check(m.Close())
