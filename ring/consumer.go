@@ -102,8 +102,8 @@ func (c *Consumer) ReadContext(ctx context.Context, buf []byte) (typ uint32, n i
 	r := c.r
 	if avail := c.tailCache - c.head; avail != 0 {
 		idx := c.head & r.mask
-		length := uint64(binary.NativeEndian.Uint32(r.data[idx:]))
-		typ = binary.NativeEndian.Uint32(r.data[idx+4:])
+		h := r.header(idx)
+		length, typ := uint64(h[0]), h[1]
 		padded := align(length)
 		if typ != PaddingType && length >= RecordHeaderSize && padded <= uint64(r.capacity)-idx && padded <= avail &&
 			length-RecordHeaderSize <= uint64(len(buf)) {
