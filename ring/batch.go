@@ -45,11 +45,34 @@ func (p *Producer) WriteBatch(ctx context.Context, msgs []Message) (int, error) 
 
 // writeBatch claims and fills one record after another, advancing our
 // position without publishing it, and publishes before it waits (ctx not
-// nil) and at the end.
+// nil) and at the end. Records that fit before the end of the data area
+// and in the room the cached consumer position leaves are written in the
+// loop itself; the others go through tryClaim.
 func (p *Producer) writeBatch(ctx context.Context, msgs []Message) (k int, err error) {
+	r := p.r
+	capacity := uint64(r.capacity)
 	published := p.tail
+	if p.pending != 0 || r.consumerPID.Load() == ownerClosed {
+		_, err = p.claimSlow(0, 0) // the error, from the one place that words it
+		return 0, err
+	}
 	for k < len(msgs) {
 		m := &msgs[k]
+		n := uint64(len(m.Data))
+		need := align(n + RecordHeaderSize)
+		idx := p.tail & r.mask
+		if m.Type != PaddingType && need <= capacity-idx && p.tail+need-p.headCache <= capacity {
+			*r.header(idx) = [2]uint32{uint32(n) + RecordHeaderSize, m.Type}
+			dst := r.data[idx+RecordHeaderSize : idx+RecordHeaderSize+n]
+			if n <= smallMessage {
+				copy(dst, m.Data)
+			} else {
+				copyIn(dst, m.Data)
+			}
+			p.tail += need
+			k++
+			continue
+		}
 		var b []byte
 		b, err = p.tryClaim(m.Type, len(m.Data))
 		if err == ErrFull && ctx != nil {
@@ -84,7 +107,7 @@ func (p *Producer) writeBatch(ctx context.Context, msgs []Message) (k int, err e
 // ErrEmpty, or io.EOF if the producer has closed and everything has been
 // read; fn is then not called. fn must not call the Consumer's methods
 // other than Close, Stats, SetSpin and SetPeerCheck (a Close from fn, or
-// from another goroutine while fn runs, releases the role when
+// from another goroutine during the batch, releases the role when
 // TryReadBatch returns).
 //
 // A batch reads what the producer publishes meanwhile too; since nothing
@@ -95,7 +118,8 @@ func (c *Consumer) TryReadBatch(max int, fn func(typ uint32, msg []byte) error) 
 		return 0, err
 	}
 	defer c.g.exitAfterCallback()
-	return c.readBatch(max, fn)
+	k, err, _ := c.readBatch(max, fn)
+	return k, err
 }
 
 // ReadBatch is TryReadBatch that waits, as ReadContext does, while the
@@ -107,57 +131,71 @@ func (c *Consumer) ReadBatch(ctx context.Context, max int, fn func(typ uint32, m
 		return 0, err
 	}
 	defer c.g.exitAfterCallback()
-	var fnErr error
-	call := func(typ uint32, msg []byte) error {
-		if fnErr = fn(typ, msg); fnErr != nil {
-			return errFromFn
-		}
-		return nil
-	}
-	k, err := c.readBatch(max, call)
-	if err == ErrEmpty {
+	k, err, fromFn := c.readBatch(max, fn)
+	if err == ErrEmpty && !fromFn {
+		var fnErr error
 		err = c.w.block(ctx, func() error {
 			if c.g.closed() {
 				return ErrClosed
 			}
-			k, err = c.readBatch(max, call)
-			return err
+			k, fnErr, fromFn = c.readBatch(max, fn)
+			if fromFn {
+				return errFromFn
+			}
+			return fnErr
 		})
-	}
-	if err == errFromFn {
-		return k, fnErr
+		if err == errFromFn {
+			err = fnErr
+		}
 	}
 	return k, err
 }
 
 // readBatch hands fn the messages there are, moving our position over
 // them (and over padding) without storing it, and stores it once at the
-// end. It returns ErrEmpty or io.EOF only when there was no message.
-func (c *Consumer) readBatch(max int, fn func(typ uint32, msg []byte) error) (k int, err error) {
+// end. Records the cached producer position covers, whose headers fit the
+// ring, are taken in the loop itself; the others (an empty cache, padding,
+// a bad header) through peekSlow. It returns ErrEmpty or io.EOF only when
+// there was no message; fromFn says that err is fn's.
+func (c *Consumer) readBatch(max int, fn func(typ uint32, msg []byte) error) (k int, err error, fromFn bool) {
+	r := c.r
+	capacity := uint64(r.capacity)
 	start := c.head
 	c.batch = true
+	c.g.callback(true)
 	defer func() { // also if fn panics: what it took before is consumed
+		c.g.callback(false)
 		c.batch = false
 		if c.head != start {
 			c.advance(c.head)
 		}
 	}()
 	for max <= 0 || k < max {
-		msg, typ, next, perr := c.peek()
-		if perr != nil {
-			if k == 0 || (perr != ErrEmpty && perr != io.EOF) {
-				err = perr
-			}
-			break
+		var msg []byte
+		var typ uint32
+		var length, next uint64
+		avail := c.tailCache - c.head
+		idx := c.head & r.mask
+		if avail != 0 {
+			h := r.header(idx)
+			length, typ = uint64(h[0]), h[1]
 		}
-		c.g.callback(true)
-		err = fn(typ, msg)
-		c.g.callback(false)
-		if err != nil {
-			break
+		if padded := align(length); avail != 0 && typ != PaddingType && length >= RecordHeaderSize && padded <= capacity-idx && padded <= avail {
+			msg, next = r.data[idx+RecordHeaderSize:idx+length:idx+length], c.head+padded
+		} else {
+			var perr error
+			if msg, typ, next, perr = c.peekSlow(); perr != nil {
+				if k == 0 || (perr != ErrEmpty && perr != io.EOF) {
+					err = perr
+				}
+				break
+			}
+		}
+		if err = fn(typ, msg); err != nil {
+			return k, err, true
 		}
 		c.head = next
 		k++
 	}
-	return k, err
+	return k, err, false
 }
