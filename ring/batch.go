@@ -22,7 +22,7 @@ func (p *Producer) TryWriteBatch(msgs []Message) (int, error) {
 	if err := p.g.enter("Producer"); err != nil {
 		return 0, err
 	}
-	n, err := p.writeBatch(nil, msgs)
+	n, err := p.writeBatch(context.Background(), false, msgs)
 	p.g.exit()
 	return n, err
 }
@@ -38,17 +38,17 @@ func (p *Producer) WriteBatch(ctx context.Context, msgs []Message) (int, error) 
 	if err := p.g.enter("Producer"); err != nil {
 		return 0, err
 	}
-	n, err := p.writeBatch(ctx, msgs)
+	n, err := p.writeBatch(ctx, true, msgs)
 	p.g.exit()
 	return n, err
 }
 
 // writeBatch claims and fills one record after another, advancing our
-// position without publishing it, and publishes before it waits (ctx not
-// nil) and at the end. Records that fit before the end of the data area
+// position without publishing it, and publishes before it waits (wait
+// is true) and at the end. Records that fit before the end of the data area
 // and in the room the cached consumer position leaves are written in the
 // loop itself; the others go through tryClaim.
-func (p *Producer) writeBatch(ctx context.Context, msgs []Message) (k int, err error) {
+func (p *Producer) writeBatch(ctx context.Context, wait bool, msgs []Message) (k int, err error) {
 	r := p.r
 	capacity := uint64(r.capacity)
 	published := p.tail
@@ -75,7 +75,7 @@ func (p *Producer) writeBatch(ctx context.Context, msgs []Message) (k int, err e
 		}
 		var b []byte
 		b, err = p.tryClaim(m.Type, len(m.Data))
-		if err == ErrFull && ctx != nil {
+		if err == ErrFull && wait {
 			if p.tail != published {
 				p.flush()
 				published = p.tail

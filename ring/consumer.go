@@ -12,9 +12,11 @@ import (
 // A Consumer reads messages from a Ring. Only one Consumer may exist per
 // ring at a time, across all processes. Its methods must be called from one
 // goroutine at a time (a concurrent call returns an error wrapping
-// ErrInvalid), except Close, Stats, SetSpin and SetPeerCheck, which may be
-// called from any goroutine: Close makes a call in progress return
-// ErrClosed, unless it has already consumed its message.
+// ErrInvalid — on x86, reliably only while the other call waits: see
+// "Cost of a call" in the package documentation), except Close, Stats,
+// SetSpin and SetPeerCheck, which may be called from any goroutine: Close
+// makes a call in progress return ErrClosed, unless it has already
+// consumed its message.
 type Consumer struct {
 	r         *Ring
 	head      uint64 // our copy of the consumer position (we are its only writer)

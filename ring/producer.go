@@ -10,9 +10,11 @@ import (
 // A Producer writes messages into a Ring. Only one Producer may exist per
 // ring at a time, across all processes. Its methods must be called from one
 // goroutine at a time (a concurrent call returns an error wrapping
-// ErrInvalid), except Close, Stats, SetSpin and SetPeerCheck, which may be
-// called from any goroutine: Close makes a call in progress return
-// ErrClosed, unless it has already published its record.
+// ErrInvalid — on x86, reliably only while the other call waits: see
+// "Cost of a call" in the package documentation), except Close, Stats,
+// SetSpin and SetPeerCheck, which may be called from any goroutine: Close
+// makes a call in progress return ErrClosed, unless it has already
+// published its record.
 type Producer struct {
 	r         *Ring
 	tail      uint64 // our copy of the producer position (we are its only writer)

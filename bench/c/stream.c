@@ -89,14 +89,15 @@ static int ring_batch_main(int argc, char **argv) {
 	ring_check(shmring_attach(&r, mem, (size_t)st.st_size), "attach");
 	if (send) {
 		ring_check(shmring_producer(&r), "producer");
+		/* The batch is made once; each round only numbers its messages. */
 		unsigned char *bufs = calloc(batch, size);
 		struct shmring_msg *msgs = calloc(batch, sizeof *msgs);
+		for (size_t k = 0; k < batch; k++) msgs[k] = (struct shmring_msg){1, (uint32_t)size, bufs + k * size};
 		for (long i = 0; i < count;) {
 			size_t k = 0;
 			for (; k < batch && i + (long)k < count; k++) {
 				uint64_t seq = (uint64_t)(i + (long)k);
 				memcpy(bufs + k * size, &seq, 8);
-				msgs[k] = (struct shmring_msg){1, (uint32_t)size, bufs + k * size};
 			}
 			size_t written;
 			ring_check(shmring_write_batch(&r, msgs, k, &written, -1), "write batch");

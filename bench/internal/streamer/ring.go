@@ -159,18 +159,20 @@ func ringBatchMain(mode string, args []string) {
 	if mode == "ringbsend" {
 		p, err := r.Producer()
 		check(err)
+		// The batch is made once; each round only numbers its messages.
 		msgs := make([]ring.Message, batch)
-		bufs := make([]byte, batch*size)
+		for j := range msgs {
+			msgs[j] = ring.Message{Type: 1, Data: make([]byte, size)}
+		}
 		for i := 0; i < count; {
-			k := min(batch, count-i)
-			for j := range k {
-				b := bufs[j*size : (j+1)*size]
-				binary.LittleEndian.PutUint64(b, uint64(i+j))
-				msgs[j] = ring.Message{Type: 1, Data: b}
+			m := msgs[:min(batch, count-i)]
+			for j := range m {
+				binary.LittleEndian.PutUint64(m[j].Data, uint64(i+j))
 			}
-			_, err := p.WriteBatch(ctx, msgs[:k])
-			check(err)
-			i += k
+			if _, err := p.WriteBatch(ctx, m); err != nil {
+				fail("streamer: " + err.Error())
+			}
+			i += len(m)
 		}
 		check(p.Close())
 	} else {
