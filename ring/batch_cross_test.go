@@ -13,7 +13,8 @@ import (
 // 32, ReadBatch and shmring_read_batch taking up to 16 — every writer
 // language with every reader language, over a small ring (so batches wrap
 // and wait for room), and with a batch writer against a one-message reader
-// and the reverse. The reference is C to C with one message per call, run
+// and the reverse, and a 32-bit C end where the machine runs one. The
+// reference is C to C with one message per call, run
 // first in the same test: every pair's count and checksum total, on both
 // sides, must equal its.
 func TestStreamBatch(t *testing.T) {
@@ -44,15 +45,20 @@ func TestStreamBatch(t *testing.T) {
 	}
 	batch, single := []string{"-b", "32"}, []string(nil)
 	readBatch := []string{"-b", "16"}
-	for _, c := range []struct {
+	type pairRun struct {
 		prod, cons string
 		pb, cb     []string
-	}{
+	}
+	runs := []pairRun{
 		{"C", "Go", batch, readBatch}, {"Go", "C", batch, readBatch},
 		{"Go", "Go", batch, readBatch}, {"C", "C", batch, readBatch},
 		{"C", "Go", batch, single}, {"Go", "C", single, readBatch},
 		{"Go", "Go", single, readBatch}, {"Go", "Go", batch, single},
-	} {
+	}
+	for _, p := range m32Pairs(t) {
+		runs = append(runs, pairRun{p.prod, p.cons, batch, readBatch})
+	}
+	for _, c := range runs {
 		name := fmt.Sprintf("%s%s-to-%s%s", c.prod, mode(c.pb), c.cons, mode(c.cb))
 		t.Run(name, func(t *testing.T) {
 			sent, got := run(t, c.prod, c.cons, c.pb, c.cb)
