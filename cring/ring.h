@@ -472,9 +472,25 @@ static inline int shmring_try_read_fn(struct shmring *r, shmring_fn fn, void *ar
 	if (r->closed) return SHMRING_ECLOSED;
 	uint32_t type, n;
 	const void *msg;
-	uint64_t next;
-	int rc = shmring__peek(r, 0, &type, &msg, &n, &next);
-	if (rc) return rc;
+	uint64_t next, avail = r->cache - r->pos;
+	int rc;
+	if (avail) {
+		/* The common case in line: a message the cached producer position
+		 * covers, whose header fits the ring. */
+		uint64_t idx = r->pos & r->mask;
+		uint32_t len32;
+		memcpy(&len32, r->data + idx, 4);
+		memcpy(&type, r->data + idx + 4, 4);
+		uint64_t len = len32, padded = shmring__align(len);
+		if (type != SHMRING_PADDING_TYPE && len >= SHMRING_RECORD_HEADER && padded <= r->capacity - idx && padded <= avail) {
+			msg = r->data + idx + SHMRING_RECORD_HEADER;
+			n = (uint32_t)(len - SHMRING_RECORD_HEADER);
+			next = r->pos + padded;
+			goto found;
+		}
+	}
+	if ((rc = shmring__peek(r, 0, &type, &msg, &n, &next))) return rc;
+found:
 	if ((rc = fn(arg, type, msg, n))) return rc;
 	shmring__advance(r, next - r->pos);
 	return SHMRING_OK;

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unsafe"
 )
 
 // A Consumer reads messages from a Ring. Only one Consumer may exist per
@@ -109,7 +110,14 @@ func (c *Consumer) ReadContext(ctx context.Context, buf []byte) (typ uint32, n i
 		padded := align(length)
 		if typ != PaddingType && length >= RecordHeaderSize && padded <= uint64(r.capacity)-idx && padded <= avail &&
 			length-RecordHeaderSize <= uint64(len(buf)) {
-			n = copy(buf, r.data[idx+RecordHeaderSize:idx+length])
+			if m := length - RecordHeaderSize; m-32 <= 32 {
+				d, s := unsafe.Pointer(unsafe.SliceData(buf)), unsafe.Add(r.base, idx+RecordHeaderSize)
+				move32(d, s)
+				move32(unsafe.Add(d, m-32), unsafe.Add(s, m-32))
+				n = int(m)
+			} else {
+				n = copy(buf, r.data[idx+RecordHeaderSize:idx+length])
+			}
 			c.head += padded
 			r.head.Store(c.head)
 			if r.spaceWaiters.Load() != 0 {

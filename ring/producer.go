@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // A Producer writes messages into a Ring. Only one Producer may exist per
@@ -117,11 +118,15 @@ func (p *Producer) WriteContext(ctx context.Context, typ uint32, msg []byte) err
 		return err
 	}
 	*r.header(idx) = [2]uint32{uint32(n) + RecordHeaderSize, typ}
-	dst := r.data[idx+RecordHeaderSize : idx+RecordHeaderSize+n]
-	if n <= smallMessage {
-		copy(dst, msg)
-	} else {
-		copyIn(dst, msg)
+	switch {
+	case n-32 <= 32: // see move32
+		d, s := unsafe.Add(r.base, idx+RecordHeaderSize), unsafe.Pointer(unsafe.SliceData(msg))
+		move32(d, s)
+		move32(unsafe.Add(d, n-32), unsafe.Add(s, n-32))
+	case n <= smallMessage:
+		copy(r.data[idx+RecordHeaderSize:idx+RecordHeaderSize+n], msg)
+	default:
+		copyIn(r.data[idx+RecordHeaderSize:idx+RecordHeaderSize+n], msg)
 	}
 	p.tail += need
 	r.tail.Store(p.tail)

@@ -88,11 +88,11 @@ func ringMain(mode string, args []string) {
 			if err != nil {
 				fail("streamer: " + err.Error())
 			}
-			if i == 0 {
-				start = time.Now()
-			}
 			if seq := binary.LittleEndian.Uint64(buf); n != size || seq != uint64(i) {
 				fail(fmt.Sprintf("streamer: message %d has sequence %d, %d bytes", i, seq, n))
+			}
+			if i == 0 {
+				start = time.Now() // timed from the first message, as stream.c
 			}
 		}
 		fmt.Println(time.Since(start).Nanoseconds())
