@@ -65,6 +65,30 @@ func BenchmarkStream(b *testing.B) {
 	}
 }
 
+// streamBatch is the batch of BenchmarkStreamBatch: the writer's
+// WriteBatch takes this many messages, the reader's ReadBatch at most this
+// many.
+const streamBatch = 32
+
+// BenchmarkStreamBatch: BenchmarkStream's ring rows with the batch calls —
+// WriteBatch / shmring_write_batch of streamBatch messages, ReadBatch /
+// shmring_read_batch of up to streamBatch — one store of the position per
+// batch on each side. ns/op is per message.
+func BenchmarkStreamBatch(b *testing.B) {
+	for _, d := range directions {
+		for _, ms := range messageSizes[:2] {
+			b.Run(fmt.Sprintf("ring-%s-%s/%s", d[0], d[1], ms.Name), func(b *testing.B) {
+				mem := ringMemory(b, streamRingCapacity, 1)
+				args := []string{"3", strconv.Itoa(ms.Size), strconv.Itoa(b.N), strconv.Itoa(streamBatch)}
+				send := endpoint(b, d[0], append([]string{"ringbsend"}, args...)...)
+				recv := endpoint(b, d[1], append([]string{"ringbrecv"}, args...)...)
+				send.ExtraFiles, recv.ExtraFiles = []*os.File{mem}, []*os.File{mem}
+				reportStream(b, runPair(b, recv, send), ms.Size)
+			})
+		}
+	}
+}
+
 // BenchmarkRoundTrip: a 64-byte message there and back, per round trip:
 // over two rings (one each way) whose ends sleep on the futex when there is
 // nothing to read ("ring-blocking", the default), over two rings whose ends

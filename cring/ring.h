@@ -11,6 +11,8 @@
  *   shmring_producer(&r);                  // take a role
  *   shmring_write(&r, type, msg, n, -1);   // block while full (-1: no timeout)
  *   shmring_read(&r, &type, buf, sizeof buf, &n, -1);
+ *   shmring_write_batch(&r, msgs, count, &written, -1); // one publish per batch
+ *   shmring_read_batch(&r, fn, arg, 0, &count, -1);      // one free per batch
  *   shmring_close(&r);
  *
  * Every function returns 0 or a negative SHMRING_E* code;
@@ -102,7 +104,7 @@ struct shmring {
 	uint64_t mask;
 	int role;
 	uint64_t pos;     /* our position: tail (producer) or head (consumer) */
-	uint64_t cache;   /* producer: the consumer position last read */
+	uint64_t cache;   /* the other side's position last read: head (producer), tail (consumer) */
 	uint64_t pending; /* producer: aligned size of the claimed record, 0 if none */
 	int closed;
 	int peer_check_ms; /* 0: SHMRING_PEER_CHECK_MS; < 0: no peer checks (peer in another PID namespace) */
@@ -323,6 +325,7 @@ static inline int shmring_consumer(struct shmring *r) {
 	if (rc) return rc;
 	r->role = SHMRING_ROLE_CONSUMER;
 	r->pos = atomic_load(shmring__u64(r, SHMRING_OFF_HEAD));
+	r->cache = r->pos; /* the producer position, loaded when this says empty */
 	rc = shmring__check_positions(r, r->pos, atomic_load(shmring__u64(r, SHMRING_OFF_TAIL)));
 	if (rc) { atomic_store(shmring__u32(r, SHMRING_OFF_CONSUMER_PID), 0); r->role = SHMRING_ROLE_NONE; }
 	return rc;
@@ -339,9 +342,9 @@ static inline void shmring__wake_if(struct shmring *r, size_t off) {
 	}
 }
 
-static inline void shmring__publish(struct shmring *r, uint64_t tail) {
-	r->pos = tail;
-	atomic_store(shmring__u64(r, SHMRING_OFF_TAIL), tail);
+/* shmring__flush publishes every record before our position. */
+static inline void shmring__flush(struct shmring *r) {
+	atomic_store(shmring__u64(r, SHMRING_OFF_TAIL), r->pos);
 	shmring__wake_if(r, SHMRING_OFF_DATA_WAITERS);
 }
 
@@ -372,12 +375,15 @@ static inline int shmring_try_claim(struct shmring *r, uint32_t type, uint32_t n
 	uint64_t idx = r->pos & r->mask, to_end = r->capacity - idx;
 	int rc;
 	if (need > to_end) {
+		/* Pad to the end. If the record does not fit at the start either,
+		 * the padding is published on its own, so that a record as large
+		 * as the ring only needs the ring to drain. */
 		if ((rc = shmring__room(r, to_end))) return rc;
 		shmring__put_header(r->data + idx, (uint32_t)to_end, SHMRING_PADDING_TYPE);
-		shmring__publish(r, r->pos + to_end);
+		r->pos += to_end;
 		idx = 0;
-	}
-	if ((rc = shmring__room(r, need))) return rc;
+		if ((rc = shmring__room(r, need))) { shmring__flush(r); return rc; }
+	} else if ((rc = shmring__room(r, need))) return rc;
 	shmring__put_header(r->data + idx, (uint32_t)rec, type);
 	r->pending = need;
 	*out = r->data + idx + SHMRING_RECORD_HEADER;
@@ -388,9 +394,9 @@ static inline int shmring_commit(struct shmring *r) {
 	if (r->closed) { r->pending = 0; return SHMRING_ECLOSED; }
 	if (r->role != SHMRING_ROLE_PRODUCER) { r->detail = "not the producer"; return SHMRING_EINVAL; }
 	if (!r->pending) { r->detail = "nothing claimed"; return SHMRING_EINVAL; }
-	uint64_t n = r->pending;
+	r->pos += r->pending;
 	r->pending = 0;
-	shmring__publish(r, r->pos + n);
+	shmring__flush(r);
 	return SHMRING_OK;
 }
 
@@ -417,40 +423,115 @@ static inline void shmring__advance(struct shmring *r, uint64_t n) {
 	shmring__wake_if(r, SHMRING_OFF_SPACE_WAITERS);
 }
 
-static inline int shmring_try_read_fn(struct shmring *r, shmring_fn fn, void *arg) {
-	if (r->role != SHMRING_ROLE_CONSUMER) { r->detail = "not the consumer"; return SHMRING_EINVAL; }
-	if (r->closed) return SHMRING_ECLOSED;
+/* shmring__peek: the next message in place (*type, *msg, *n) and the
+ * consumer position after it (*next), padding before it skipped — and
+ * freed at once, unless lazy (a batch frees everything at its end).
+ * Loads the producer position only when the cached one says empty. */
+static inline int shmring__peek(struct shmring *r, int lazy, uint32_t *type, const void **msg, uint32_t *n, uint64_t *next) {
 	for (int k = 0; k < 3; k++) {
-		uint64_t tail = atomic_load(shmring__u64(r, SHMRING_OFF_TAIL));
-		uint64_t avail = tail - r->pos;
-		if (avail == 0) {
-			if (atomic_load(shmring__u32(r, SHMRING_OFF_PRODUCER_PID)) != SHMRING_OWNER_CLOSED) return SHMRING_EEMPTY;
-			if (atomic_load(shmring__u64(r, SHMRING_OFF_TAIL)) != r->pos) continue;
-			return SHMRING_EOF;
+		if (r->cache == r->pos) {
+			/* The cached producer position says empty: load it. */
+			uint64_t tail = atomic_load(shmring__u64(r, SHMRING_OFF_TAIL));
+			if (tail == r->pos) {
+				if (atomic_load(shmring__u32(r, SHMRING_OFF_PRODUCER_PID)) != SHMRING_OWNER_CLOSED) return SHMRING_EEMPTY;
+				if (atomic_load(shmring__u64(r, SHMRING_OFF_TAIL)) != r->pos) continue;
+				return SHMRING_EOF;
+			}
+			int rc = shmring__check_positions(r, r->pos, tail);
+			if (rc) return rc;
+			r->cache = tail;
 		}
-		int rc = shmring__check_positions(r, r->pos, tail);
-		if (rc) return rc;
+		uint64_t avail = r->cache - r->pos;
 		uint64_t idx = r->pos & r->mask;
-		uint32_t len32, type;
+		uint32_t len32, t;
 		memcpy(&len32, r->data + idx, 4);
-		memcpy(&type, r->data + idx + 4, 4);
+		memcpy(&t, r->data + idx + 4, 4);
 		uint64_t len = len32;
-		if (type == SHMRING_PADDING_TYPE) {
+		if (t == SHMRING_PADDING_TYPE) {
 			if (idx == 0 || len != r->capacity - idx || len > avail) { r->detail = "bad padding record"; return SHMRING_ECORRUPT; }
-			shmring__advance(r, len);
+			if (lazy) r->pos += len;
+			else shmring__advance(r, len);
 			continue;
 		}
 		if (len < SHMRING_RECORD_HEADER || shmring__align(len) > r->capacity - idx || shmring__align(len) > avail) {
 			r->detail = "record length past the end";
 			return SHMRING_ECORRUPT;
 		}
-		rc = fn(arg, type, r->data + idx + SHMRING_RECORD_HEADER, (uint32_t)(len - SHMRING_RECORD_HEADER));
-		if (rc) return rc;
-		shmring__advance(r, shmring__align(len));
+		*type = t;
+		*msg = r->data + idx + SHMRING_RECORD_HEADER;
+		*n = (uint32_t)(len - SHMRING_RECORD_HEADER);
+		*next = r->pos + shmring__align(len);
 		return SHMRING_OK;
 	}
 	r->detail = "two padding records in a row";
 	return SHMRING_ECORRUPT;
+}
+
+static inline int shmring_try_read_fn(struct shmring *r, shmring_fn fn, void *arg) {
+	if (r->role != SHMRING_ROLE_CONSUMER) { r->detail = "not the consumer"; return SHMRING_EINVAL; }
+	if (r->closed) return SHMRING_ECLOSED;
+	uint32_t type, n;
+	const void *msg;
+	uint64_t next, avail = r->cache - r->pos;
+	int rc;
+	if (avail) {
+		/* The common case in line: a message the cached producer position
+		 * covers, whose header fits the ring. */
+		uint64_t idx = r->pos & r->mask;
+		uint32_t len32;
+		memcpy(&len32, r->data + idx, 4);
+		memcpy(&type, r->data + idx + 4, 4);
+		uint64_t len = len32, padded = shmring__align(len);
+		if (type != SHMRING_PADDING_TYPE && len >= SHMRING_RECORD_HEADER && padded <= r->capacity - idx && padded <= avail) {
+			msg = r->data + idx + SHMRING_RECORD_HEADER;
+			n = (uint32_t)(len - SHMRING_RECORD_HEADER);
+			next = r->pos + padded;
+			goto found;
+		}
+	}
+	if ((rc = shmring__peek(r, 0, &type, &msg, &n, &next))) return rc;
+found:
+	if ((rc = fn(arg, type, msg, n))) return rc;
+	shmring__advance(r, next - r->pos);
+	return SHMRING_OK;
+}
+
+/* shmring_try_read_batch calls fn with each message already published, in
+ * order and in place, at most max of them (0: no limit), and frees them
+ * together at the end: one store of the consumer position (and at most one
+ * wake of the producer) for the whole batch. *count (if not NULL) says how
+ * many fn took. If fn returns non-zero, the messages before are consumed,
+ * that one stays, and its code is returned. EEMPTY (or EOF once the
+ * producer has closed and everything has been read) only when there was no
+ * message. A batch also reads what the producer publishes meanwhile; since
+ * nothing is freed before its end, it holds at most a ring's worth. */
+static inline int shmring_try_read_batch(struct shmring *r, shmring_fn fn, void *arg, size_t max, size_t *count) {
+	size_t k = 0;
+	int rc = SHMRING_OK;
+	if (count) *count = 0;
+	if (r->role != SHMRING_ROLE_CONSUMER) { r->detail = "not the consumer"; return SHMRING_EINVAL; }
+	if (r->closed) return SHMRING_ECLOSED;
+	uint64_t start = r->pos;
+	while (max == 0 || k < max) {
+		uint32_t type, n;
+		const void *msg;
+		uint64_t next;
+		int prc = shmring__peek(r, 1, &type, &msg, &n, &next);
+		if (prc) {
+			if (k == 0 || (prc != SHMRING_EEMPTY && prc != SHMRING_EOF)) rc = prc;
+			break;
+		}
+		if ((rc = fn(arg, type, msg, n))) break;
+		r->pos = next;
+		k++;
+	}
+	if (r->pos != start) {
+		uint64_t end = r->pos;
+		r->pos = start;
+		shmring__advance(r, end - start);
+	}
+	if (count) *count = k;
+	return rc;
 }
 
 struct shmring__copy { void *buf; size_t cap; uint32_t *type; size_t *n; };
@@ -544,6 +625,61 @@ static inline int shmring_write(struct shmring *r, uint32_t type, const void *ms
 	return shmring_commit(r);
 }
 
+/* One message of a batch. */
+struct shmring_msg {
+	uint32_t type;
+	uint32_t len;
+	const void *data;
+};
+
+/* shmring__write_batch: claim and fill one record after another, moving
+ * our position without publishing it; publish before waiting (timeout_ms
+ * != -2, counted for the whole batch) and at the end. */
+static inline int shmring__write_batch(struct shmring *r, const struct shmring_msg *msgs, size_t count, size_t *written, int timeout_ms) {
+	struct timespec t0;
+	if (timeout_ms >= 0) clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint64_t published = r->pos;
+	size_t k = 0;
+	int rc = SHMRING_OK;
+	for (; k < count; k++) {
+		void *p;
+		rc = shmring_try_claim(r, msgs[k].type, msgs[k].len, &p);
+		if (rc == SHMRING_EFULL && timeout_ms != -2) {
+			if (r->pos != published) { shmring__flush(r); published = r->pos; }
+			int left = timeout_ms;
+			if (timeout_ms >= 0) {
+				long ms = timeout_ms - shmring__ms_since(&t0);
+				left = ms > 0 ? (int)ms : 0;
+			}
+			rc = shmring_claim(r, msgs[k].type, msgs[k].len, &p, left);
+		}
+		if (rc) break;
+		if (msgs[k].len) memcpy(p, msgs[k].data, msgs[k].len);
+		r->pos += r->pending;
+		r->pending = 0;
+	}
+	if (r->pos != published) shmring__flush(r);
+	if (written) *written = k;
+	return rc;
+}
+
+/* shmring_try_write_batch writes as many of the count messages as fit now,
+ * in order, and publishes them together: one store of the producer
+ * position (and at most one wake of the consumer) for the whole batch.
+ * *written (if not NULL) says how many; 0 is returned only if that is all
+ * of them, else EFULL (the ring filled first) or the error of the message
+ * that failed (ETOOLARGE, EINVAL, ECLOSED); those before it are written. */
+static inline int shmring_try_write_batch(struct shmring *r, const struct shmring_msg *msgs, size_t count, size_t *written) {
+	return shmring__write_batch(r, msgs, count, written, -2);
+}
+
+/* shmring_write_batch writes all count messages, waiting for room as
+ * shmring_write does (timeout_ms for the whole batch, -1 for none). It
+ * publishes what it has written whenever it must wait, and at the end. */
+static inline int shmring_write_batch(struct shmring *r, const struct shmring_msg *msgs, size_t count, size_t *written, int timeout_ms) {
+	return shmring__write_batch(r, msgs, count, written, timeout_ms < 0 ? -1 : timeout_ms);
+}
+
 struct shmring__read_args { shmring_fn fn; void *arg; };
 
 static inline int shmring__try_read_cb(struct shmring *r, void *arg) {
@@ -563,6 +699,23 @@ static inline int shmring_read_fn(struct shmring *r, shmring_fn fn, void *arg, i
 static inline int shmring_read(struct shmring *r, uint32_t *type, void *buf, size_t cap, size_t *n, int timeout_ms) {
 	struct shmring__copy c = {buf, cap, type, n};
 	return shmring_read_fn(r, shmring__copy_fn, &c, timeout_ms);
+}
+
+struct shmring__batch_args { shmring_fn fn; void *arg; size_t max, *count; };
+
+static inline int shmring__try_batch_cb(struct shmring *r, void *arg) {
+	struct shmring__batch_args *a = arg;
+	return shmring_try_read_batch(r, a->fn, a->arg, a->max, a->count);
+}
+
+/* shmring_read_batch: shmring_try_read_batch that waits while the ring is
+ * empty (timeout_ms, -1 for none): at least one message, EOF at the clean
+ * end, EPEERDEAD if the producer died. */
+static inline int shmring_read_batch(struct shmring *r, shmring_fn fn, void *arg, size_t max, size_t *count, int timeout_ms) {
+	struct shmring__batch_args a = {fn, arg, max, count};
+	int rc = shmring_try_read_batch(r, fn, arg, max, count);
+	if (rc != SHMRING_EEMPTY) return rc;
+	return shmring__block(r, SHMRING_OFF_DATA_WAITERS, SHMRING_OFF_PRODUCER_PID, timeout_ms, shmring__try_batch_cb, &a);
 }
 
 /* shmring_close gives up the role and marks this side closed: the consumer

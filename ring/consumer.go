@@ -7,19 +7,24 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unsafe"
 )
 
 // A Consumer reads messages from a Ring. Only one Consumer may exist per
 // ring at a time, across all processes. Its methods must be called from one
 // goroutine at a time (a concurrent call returns an error wrapping
-// ErrInvalid), except Close, Stats, SetSpin and SetPeerCheck, which may be
-// called from any goroutine: Close makes a call in progress return
-// ErrClosed, unless it has already consumed its message.
+// ErrInvalid — on x86, reliably only while the other call waits: see
+// "Cost of a call" in the package documentation), except Close, Stats,
+// SetSpin and SetPeerCheck, which may be called from any goroutine: Close
+// makes a call in progress return ErrClosed, unless it has already
+// consumed its message.
 type Consumer struct {
-	r    *Ring
-	head uint64 // our copy of the consumer position (we are its only writer)
-	g    gate
-	w    waiter
+	r         *Ring
+	head      uint64 // our copy of the consumer position (we are its only writer)
+	tailCache uint64 // the producer position when last read
+	batch     bool   // in ReadBatch: padding is freed with the batch, not at once
+	g         gate
+	w         waiter
 }
 
 // Consumer takes the consumer role and returns the Consumer; see Producer
@@ -29,9 +34,11 @@ func (r *Ring) Consumer() (*Consumer, error) {
 		return nil, err
 	}
 	c := &Consumer{r: r}
+	c.g.init(c.release)
 	c.w = waiter{word: r.dataWaiters, peer: r.producerPID, peerRole: "producer"}
 	c.w.spin.Store(-1)
 	c.head = r.head.Load()
+	c.tailCache = c.head
 	if err := r.checkPositions(c.head, r.tail.Load()); err != nil {
 		r.consumerPID.Store(0)
 		return nil, err
@@ -65,8 +72,9 @@ func (c *Consumer) TryRead(buf []byte) (typ uint32, n int, err error) {
 	if err := c.g.enter("Consumer"); err != nil {
 		return 0, 0, err
 	}
-	defer c.exit()
-	return c.tryRead(buf)
+	typ, n, err = c.tryRead(buf)
+	c.g.exit()
+	return typ, n, err
 }
 
 // Read is ReadContext without a deadline.
@@ -81,21 +89,77 @@ func (c *Consumer) Read(buf []byte) (typ uint32, n int, err error) {
 // the messages it published), ctx's error when ctx is done, and ErrClosed
 // if Close was called.
 func (c *Consumer) ReadContext(ctx context.Context, buf []byte) (typ uint32, n int, err error) {
+	// The common case, written out: the asymmetric gate (see gate), the
+	// cached producer position says a record is there, it is a message
+	// whose header fits the ring, and buf holds it; one store of the
+	// consumer position. Everything else takes readContext.
+	g := &c.g
+	if !g.asym || g.busy != 0 {
+		return c.readContext(ctx, buf)
+	}
+	g.busy = gateBusy
+	if g.state.Load() != 0 {
+		g.leaveClosed()
+		return 0, 0, ErrClosed
+	}
+	r := c.r
+	if avail := c.tailCache - c.head; avail != 0 {
+		idx := c.head & r.mask
+		h := r.header(idx)
+		length, typ := uint64(h[0]), h[1]
+		padded := align(length)
+		if typ != PaddingType && length >= RecordHeaderSize && padded <= uint64(r.capacity)-idx && padded <= avail &&
+			length-RecordHeaderSize <= uint64(len(buf)) {
+			if m := length - RecordHeaderSize; m-32 <= 32 {
+				d, s := unsafe.Pointer(unsafe.SliceData(buf)), unsafe.Add(r.base, idx+RecordHeaderSize)
+				move32(d, s)
+				move32(unsafe.Add(d, m-32), unsafe.Add(s, m-32))
+				n = int(m)
+			} else if m <= smallMessage {
+				n = copy(buf, r.data[idx+RecordHeaderSize:idx+length])
+			} else {
+				copyIn(buf, r.data[idx+RecordHeaderSize:idx+length])
+				n = int(m)
+			}
+			c.head += padded
+			r.head.Store(c.head)
+			if r.spaceWaiters.Load() != 0 {
+				wakeIf(r.spaceWaiters, &c.w.st)
+			}
+			g.busy = 0
+			if g.state.Load() != 0 {
+				g.leaveClosed()
+			}
+			return typ, n, nil
+		}
+	}
+	typ, n, err = c.readEntered(ctx, buf)
+	g.exit()
+	return typ, n, err
+}
+
+// readContext is ReadContext through the gate's enter and exit.
+func (c *Consumer) readContext(ctx context.Context, buf []byte) (typ uint32, n int, err error) {
 	if err := c.g.enter("Consumer"); err != nil {
 		return 0, 0, err
 	}
-	defer c.exit()
+	typ, n, err = c.readEntered(ctx, buf)
+	c.g.exit()
+	return typ, n, err
+}
+
+// readEntered is ReadContext inside the gate.
+func (c *Consumer) readEntered(ctx context.Context, buf []byte) (typ uint32, n int, err error) {
 	typ, n, err = c.tryRead(buf)
-	if err != ErrEmpty {
-		return typ, n, err
+	if err == ErrEmpty {
+		err = c.w.block(ctx, func() error {
+			if c.g.closed() {
+				return ErrClosed
+			}
+			typ, n, err = c.tryRead(buf)
+			return err
+		})
 	}
-	err = c.w.block(ctx, func() error {
-		if c.g.closed() {
-			return ErrClosed
-		}
-		typ, n, err = c.tryRead(buf)
-		return err
-	})
 	return typ, n, err
 }
 
@@ -110,18 +174,8 @@ func (c *Consumer) TryReadFunc(fn func(typ uint32, msg []byte) error) error {
 	if err := c.g.enter("Consumer"); err != nil {
 		return err
 	}
-	defer c.exit()
-	return c.tryReadFunc(c.marked(fn))
-}
-
-// marked wraps a ReadFunc callback so that Close knows when one runs (see
-// gate).
-func (c *Consumer) marked(fn func(typ uint32, msg []byte) error) func(typ uint32, msg []byte) error {
-	return func(typ uint32, msg []byte) error {
-		c.g.callback(true)
-		defer c.g.callback(false)
-		return fn(typ, msg)
-	}
+	defer c.g.exitAfterCallback()
+	return c.tryReadFunc(fn)
 }
 
 // ReadFunc is TryReadFunc that waits as ReadContext does. An error from fn
@@ -130,9 +184,8 @@ func (c *Consumer) ReadFunc(ctx context.Context, fn func(typ uint32, msg []byte)
 	if err := c.g.enter("Consumer"); err != nil {
 		return err
 	}
-	defer c.exit()
+	defer c.g.exitAfterCallback()
 	var fnErr error
-	fn = c.marked(fn)
 	call := func(typ uint32, msg []byte) error {
 		if fnErr = fn(typ, msg); fnErr != nil {
 			return errFromFn
@@ -154,61 +207,103 @@ func (c *Consumer) ReadFunc(ctx context.Context, fn func(typ uint32, msg []byte)
 	return err
 }
 
-// errFromFn stands for an error ReadFunc's fn returned, so that block does
-// not take an fn that returns ErrEmpty for an empty ring.
-var errFromFn = errors.New("ring: error from the ReadFunc callback")
+// errFromFn stands for an error a callback returned, so that block does
+// not take a callback that returns ErrEmpty for an empty ring.
+var errFromFn = errors.New("ring: error from the callback")
 
+// tryRead copies the next message into buf and consumes it.
 func (c *Consumer) tryRead(buf []byte) (typ uint32, n int, err error) {
-	err = c.tryReadFunc(func(t uint32, msg []byte) error {
-		typ, n = t, len(msg)
-		if len(msg) > len(buf) {
-			return errShort{n: len(msg), have: len(buf)}
-		}
-		copyIn(buf, msg)
-		return nil
-	})
-	return typ, n, err
+	msg, typ, next, err := c.peek()
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(msg) > len(buf) {
+		return typ, len(msg), errShort{n: len(msg), have: len(buf)}
+	}
+	copyIn(buf, msg)
+	c.advance(next)
+	return typ, len(msg), nil
 }
 
+// tryReadFunc calls fn with the next message and consumes it if fn
+// returns nil; Close knows while fn runs (see gate).
 func (c *Consumer) tryReadFunc(fn func(typ uint32, msg []byte) error) error {
+	msg, typ, next, err := c.peek()
+	if err != nil {
+		return err
+	}
+	c.g.callback(true)
+	err = fn(typ, msg)
+	c.g.callback(false)
+	if err != nil {
+		return err
+	}
+	c.advance(next)
+	return nil
+}
+
+// peek returns the next message in place, its type, and the consumer
+// position after it, with padding records before it already skipped. The
+// common case — the cached producer position says a record is there, and
+// its header fits the ring — takes no atomic operation: the producer
+// position is loaded only when the cached one says the ring is empty.
+func (c *Consumer) peek() (msg []byte, typ uint32, next uint64, err error) {
+	r := c.r
+	if avail := c.tailCache - c.head; avail != 0 {
+		idx := c.head & r.mask
+		length := uint64(binary.NativeEndian.Uint32(r.data[idx:]))
+		typ = binary.NativeEndian.Uint32(r.data[idx+4:])
+		padded := align(length)
+		if typ != PaddingType && length >= RecordHeaderSize && padded <= uint64(r.capacity)-idx && padded <= avail {
+			return r.data[idx+RecordHeaderSize : idx+length : idx+length], typ, c.head + padded, nil
+		}
+	}
+	return c.peekSlow()
+}
+
+// peekSlow is peek when the cached producer position says the ring is
+// empty, at a padding record, or at a record that does not fit.
+func (c *Consumer) peekSlow() (msg []byte, typ uint32, next uint64, err error) {
 	r := c.r
 	capacity := uint64(r.capacity)
 	for range 3 { // a re-check after close, at most one padding record, then a message
-		tail := r.tail.Load()
-		avail := tail - c.head
-		if avail == 0 {
-			if r.producerPID.Load() != ownerClosed {
-				return ErrEmpty
+		if c.tailCache == c.head {
+			tail := r.tail.Load()
+			if tail == c.head {
+				if r.producerPID.Load() != ownerClosed {
+					return nil, 0, 0, ErrEmpty
+				}
+				if r.tail.Load() != c.head { // published just before closing
+					continue
+				}
+				return nil, 0, 0, io.EOF
 			}
-			if r.tail.Load() != c.head { // published just before closing
-				continue
+			if err := r.checkPositions(c.head, tail); err != nil {
+				return nil, 0, 0, err
 			}
-			return io.EOF
+			c.tailCache = tail
 		}
-		if err := r.checkPositions(c.head, tail); err != nil {
-			return err
-		}
+		avail := c.tailCache - c.head
 		idx := c.head & r.mask
 		length := uint64(binary.NativeEndian.Uint32(r.data[idx:]))
 		typ := binary.NativeEndian.Uint32(r.data[idx+4:])
 		if typ == PaddingType {
 			if idx == 0 || length != capacity-idx || length > avail {
-				return c.corrupt(idx, length, typ, avail)
+				return nil, 0, 0, c.corrupt(idx, length, typ, avail)
 			}
-			c.advance(length)
+			if c.batch {
+				c.head += length // freed with the batch
+			} else {
+				c.advance(c.head + length)
+			}
 			continue
 		}
 		if length < RecordHeaderSize || align(length) > capacity-idx || align(length) > avail {
-			return c.corrupt(idx, length, typ, avail)
+			return nil, 0, 0, c.corrupt(idx, length, typ, avail)
 		}
-		start := idx + RecordHeaderSize
-		if err := fn(typ, r.data[start:idx+length:idx+length]); err != nil {
-			return err
-		}
-		c.advance(align(length))
-		return nil
+		return r.data[idx+RecordHeaderSize : idx+length : idx+length], typ, c.head + align(length), nil
 	}
-	return errorf(ErrCorrupt, "two padding records in a row at position %d", c.head)
+	return nil, 0, 0, errorf(ErrCorrupt, "two padding records in a row at position %d", c.head)
 }
 
 func (c *Consumer) corrupt(idx, length uint64, typ uint32, avail uint64) error {
@@ -216,11 +311,12 @@ func (c *Consumer) corrupt(idx, length uint64, typ uint32, avail uint64) error {
 		c.head, idx, c.r.capacity, length, typ, avail)
 }
 
-// advance frees n bytes: a sequentially consistent store of the consumer
-// position, then a wake for a producer sleeping on a full ring.
-func (c *Consumer) advance(n uint64) {
-	c.head += n
-	c.r.head.Store(c.head)
+// advance frees the records before position head: a sequentially
+// consistent store of the consumer position, then a wake for a producer
+// sleeping on a full ring.
+func (c *Consumer) advance(head uint64) {
+	c.head = head
+	c.r.head.Store(head)
 	wakeIf(c.r.spaceWaiters, &c.w.st)
 }
 
@@ -233,15 +329,7 @@ func (c *Consumer) advance(n uint64) {
 // when that ReadFunc returns. Later calls return ErrClosed. Close never
 // unmaps the memory.
 func (c *Consumer) Close() error {
-	return c.g.shut(c.r, c.release)
-}
-
-// exit ends a call; if Close came meanwhile, the role is released now.
-func (c *Consumer) exit() {
-	if c.g.exit() {
-		c.release()
-		c.g.done()
-	}
+	return c.g.shut(c.r)
 }
 
 // release gives up the role and wakes the producer to see it.

@@ -19,7 +19,10 @@
 //	typ, n, err := c.ReadContext(ctx, buf) // waits while the ring is empty
 //
 // TryWrite and TryRead never block (ErrFull, ErrEmpty). TryClaim/Commit and
-// ReadFunc write and read in place. A blocked call spins briefly, then
+// ReadFunc write and read in place. WriteBatch and ReadBatch (and their Try
+// forms) move many messages per call and pay for the cross-core traffic of
+// the positions once per batch: the producer publishes a batch with one
+// store of its position, the consumer frees one with one store of its own. A blocked call spins briefly, then
 // sleeps on a futex in the shared memory until the other side wakes it, so
 // an idle ring costs no CPU; a sleep that lasts parks the goroutine in an
 // io_uring futex wait rather than holding an OS thread (internal/futexwait:
@@ -119,6 +122,23 @@
 // runtime.Gosched alone, neither the CPU's spin-wait hint nor
 // sched_yield: the peer is a goroutine that may be waiting for the very P
 // the spin holds.
+//
+// # Cost of a call
+//
+// A call that does not wait costs, besides the copy, one sequentially
+// consistent store of this side's position (the publish or the free, which
+// the wake-up protocol needs), the load of the other side's futex word, and
+// no other atomic read-modify-write: each side caches the other's position
+// and loads it again only when the cached one says the ring is full
+// (producer) or empty (consumer), as cring/ring.h does. The guard that
+// lets Close come from another goroutine (see gate.go) costs a call two
+// plain stores and two loads on x86 (Close pays instead, with a
+// membarrier(2) system call), and two uncontended compare-and-swaps
+// elsewhere, under the race detector, or where membarrier is not allowed.
+// There, a second call made while one is in progress is reliably refused
+// with ErrInvalid; on x86 it is refused when the first call is blocked, and
+// two calls that start within nanoseconds of each other may go unnoticed:
+// the methods are for one goroutine at a time.
 //
 // # Differences from Agrona
 //

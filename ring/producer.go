@@ -5,14 +5,17 @@ import (
 	"encoding/binary"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // A Producer writes messages into a Ring. Only one Producer may exist per
 // ring at a time, across all processes. Its methods must be called from one
 // goroutine at a time (a concurrent call returns an error wrapping
-// ErrInvalid), except Close, Stats, SetSpin and SetPeerCheck, which may be
-// called from any goroutine: Close makes a call in progress return
-// ErrClosed, unless it has already published its record.
+// ErrInvalid — on x86, reliably only while the other call waits: see
+// "Cost of a call" in the package documentation), except Close, Stats,
+// SetSpin and SetPeerCheck, which may be called from any goroutine: Close
+// makes a call in progress return ErrClosed, unless it has already
+// published its record.
 type Producer struct {
 	r         *Ring
 	tail      uint64 // our copy of the producer position (we are its only writer)
@@ -35,6 +38,7 @@ func (r *Ring) Producer() (*Producer, error) {
 		return nil, err
 	}
 	p := &Producer{r: r}
+	p.g.init(p.release)
 	p.w = waiter{word: r.spaceWaiters, peer: r.consumerPID, peerRole: "consumer"}
 	p.w.spin.Store(-1)
 	p.tail = r.tail.Load()
@@ -66,17 +70,17 @@ func (p *Producer) Stats() Stats { return p.w.st.get() }
 // is no room now, ErrTooLarge if len(msg) > MaxMessage, ErrClosed if either
 // side closed the ring. The message is visible to the consumer when
 // TryWrite returns.
-func (p *Producer) TryWrite(typ uint32, msg []byte) (err error) {
+func (p *Producer) TryWrite(typ uint32, msg []byte) error {
 	if err := p.g.enter("Producer"); err != nil {
 		return err
 	}
-	defer p.exit()
 	b, err := p.tryClaim(typ, len(msg))
-	if err != nil {
-		return err
+	if err == nil {
+		copyIn(b, msg)
+		p.commit()
 	}
-	copyIn(b, msg)
-	return p.commit()
+	p.g.exit()
+	return err
 }
 
 // Write is WriteContext without a deadline.
@@ -90,16 +94,79 @@ func (p *Producer) Write(typ uint32, msg []byte) error {
 // the consumer process dies while the ring is full, and ErrClosed if the
 // consumer closed its side or Close was called.
 func (p *Producer) WriteContext(ctx context.Context, typ uint32, msg []byte) error {
+	// The common case, written out: the asymmetric gate (see gate), a
+	// message that fits before the end of the data area and in the room
+	// the cached consumer position leaves, one store of the producer
+	// position. Everything else takes writeContext.
+	g := &p.g
+	if !g.asym || g.busy != 0 {
+		return p.writeContext(ctx, typ, msg)
+	}
+	g.busy = gateBusy
+	if g.state.Load() != 0 {
+		g.leaveClosed()
+		return ErrClosed
+	}
+	r := p.r
+	n := uint64(len(msg))
+	need := align(n + RecordHeaderSize)
+	idx := p.tail & r.mask
+	if p.pending != 0 || typ == PaddingType || need > uint64(r.capacity)-idx ||
+		p.tail+need-p.headCache > uint64(r.capacity) || r.consumerPID.Load() == ownerClosed {
+		err := p.writeEntered(ctx, typ, msg)
+		g.exit()
+		return err
+	}
+	*r.header(idx) = [2]uint32{uint32(n) + RecordHeaderSize, typ}
+	switch {
+	case n-32 <= 32: // see move32
+		d, s := unsafe.Add(r.base, idx+RecordHeaderSize), unsafe.Pointer(unsafe.SliceData(msg))
+		move32(d, s)
+		move32(unsafe.Add(d, n-32), unsafe.Add(s, n-32))
+	case n <= smallMessage:
+		copy(r.data[idx+RecordHeaderSize:idx+RecordHeaderSize+n], msg)
+	default:
+		copyIn(r.data[idx+RecordHeaderSize:idx+RecordHeaderSize+n], msg)
+	}
+	p.tail += need
+	r.tail.Store(p.tail)
+	if r.dataWaiters.Load() != 0 {
+		wakeIf(r.dataWaiters, &p.w.st)
+	}
+	g.busy = 0
+	if g.state.Load() != 0 {
+		g.leaveClosed()
+	}
+	return nil
+}
+
+// smallMessage is the size up to which WriteContext's fast path copies
+// with the built-in copy (the runtime's memmove: a few vector moves)
+// rather than through copyIn, whose choice of a copy routine is about
+// large messages.
+const smallMessage = 256
+
+// writeContext is WriteContext through the gate's enter and exit.
+func (p *Producer) writeContext(ctx context.Context, typ uint32, msg []byte) error {
 	if err := p.g.enter("Producer"); err != nil {
 		return err
 	}
-	defer p.exit()
-	b, err := p.claimContext(ctx, typ, len(msg))
-	if err != nil {
-		return err
+	err := p.writeEntered(ctx, typ, msg)
+	p.g.exit()
+	return err
+}
+
+// writeEntered is WriteContext inside the gate.
+func (p *Producer) writeEntered(ctx context.Context, typ uint32, msg []byte) error {
+	b, err := p.tryClaim(typ, len(msg))
+	if err == ErrFull {
+		b, err = p.claimWait(ctx, typ, len(msg))
 	}
-	copyIn(b, msg)
-	return p.commit()
+	if err == nil {
+		copyIn(b, msg)
+		p.commit()
+	}
+	return err
 }
 
 // TryClaim reserves room for an n-byte message of type typ and returns the
@@ -110,8 +177,9 @@ func (p *Producer) TryClaim(typ uint32, n int) ([]byte, error) {
 	if err := p.g.enter("Producer"); err != nil {
 		return nil, err
 	}
-	defer p.exit()
-	return p.tryClaim(typ, n)
+	b, err := p.tryClaim(typ, n)
+	p.g.exit()
+	return b, err
 }
 
 // ClaimContext is TryClaim that waits for room as WriteContext does.
@@ -119,8 +187,12 @@ func (p *Producer) ClaimContext(ctx context.Context, typ uint32, n int) ([]byte,
 	if err := p.g.enter("Producer"); err != nil {
 		return nil, err
 	}
-	defer p.exit()
-	return p.claimContext(ctx, typ, n)
+	b, err := p.tryClaim(typ, n)
+	if err == ErrFull {
+		b, err = p.claimWait(ctx, typ, n)
+	}
+	p.g.exit()
+	return b, err
 }
 
 // Commit publishes the record TryClaim or ClaimContext reserved and wakes
@@ -130,8 +202,14 @@ func (p *Producer) Commit() error {
 	if err := p.g.enter("Producer"); err != nil {
 		return err
 	}
-	defer p.exit()
-	return p.commit()
+	var err error
+	if p.pending == 0 {
+		err = errorf(ErrInvalid, "nothing claimed")
+	} else {
+		p.commit()
+	}
+	p.g.exit()
+	return err
 }
 
 // Abort drops a claimed record without publishing it. It does nothing
@@ -141,10 +219,33 @@ func (p *Producer) Abort() {
 		return
 	}
 	p.pending = 0
-	p.exit()
+	p.g.exit()
 }
 
+// tryClaim reserves the next record: the header is written, the payload
+// is the returned slice, and commit publishes it. The common case — a
+// valid message that fits before the end of the data area and in the room
+// the cached consumer position leaves — takes no atomic operation but the
+// load of the consumer's pid word (on a line that is only written when a
+// role changes hands).
 func (p *Producer) tryClaim(typ uint32, n int) ([]byte, error) {
+	r := p.r
+	capacity := uint64(r.capacity)
+	need := align(uint64(n) + RecordHeaderSize)
+	idx := p.tail & r.mask
+	if p.pending != 0 || typ == PaddingType || uint(n) > uint(r.capacity-RecordHeaderSize) ||
+		need > capacity-idx || p.tail+need-p.headCache > capacity || r.consumerPID.Load() == ownerClosed {
+		return p.claimSlow(typ, n)
+	}
+	putHeader(r.data[idx:], uint32(n)+RecordHeaderSize, typ)
+	p.pending = need
+	start := idx + RecordHeaderSize
+	return r.data[start : start+uint64(n) : start+uint64(n)], nil
+}
+
+// claimSlow is tryClaim when the record does not fit before the end of the
+// data area or in the cached room, or the arguments are wrong.
+func (p *Producer) claimSlow(typ uint32, n int) ([]byte, error) {
 	if p.pending != 0 {
 		return nil, errorf(ErrInvalid, "a claimed record has not been committed")
 	}
@@ -164,16 +265,20 @@ func (p *Producer) tryClaim(typ uint32, n int) ([]byte, error) {
 	idx := p.tail & r.mask
 	if toEnd := capacity - idx; need > toEnd {
 		// The record does not fit before the end: fill the end with a
-		// padding record, published on its own so that a record as large
+		// padding record. If the record does not fit at the start either,
+		// the padding is published on its own, so that a record as large
 		// as the ring only needs the ring to drain.
 		if err := p.room(toEnd); err != nil {
 			return nil, err
 		}
 		putHeader(r.data[idx:], uint32(toEnd), PaddingType)
-		p.publish(p.tail + toEnd)
+		p.tail += toEnd
 		idx = 0
-	}
-	if err := p.room(need); err != nil {
+		if err := p.room(need); err != nil {
+			p.flush()
+			return nil, err
+		}
+	} else if err := p.room(need); err != nil {
 		return nil, err
 	}
 	putHeader(r.data[idx:], uint32(rec), typ)
@@ -182,11 +287,8 @@ func (p *Producer) tryClaim(typ uint32, n int) ([]byte, error) {
 	return r.data[start : start+uint64(n) : start+uint64(n)], nil
 }
 
-func (p *Producer) claimContext(ctx context.Context, typ uint32, n int) (b []byte, err error) {
-	b, err = p.tryClaim(typ, n)
-	if err != ErrFull {
-		return b, err
-	}
+// claimWait is tryClaim that waits for room.
+func (p *Producer) claimWait(ctx context.Context, typ uint32, n int) (b []byte, err error) {
 	err = p.w.block(ctx, func() error {
 		if p.g.closed() {
 			return ErrClosed
@@ -197,22 +299,11 @@ func (p *Producer) claimContext(ctx context.Context, typ uint32, n int) (b []byt
 	return b, err
 }
 
-func (p *Producer) commit() error {
-	if p.pending == 0 {
-		return errorf(ErrInvalid, "nothing claimed")
-	}
-	n := p.pending
+// commit publishes the claimed record.
+func (p *Producer) commit() {
+	p.tail += p.pending
 	p.pending = 0
-	p.publish(p.tail + n)
-	return nil
-}
-
-// exit ends a call; if Close came meanwhile, the role is released now.
-func (p *Producer) exit() {
-	if p.g.exit() {
-		p.release()
-		p.g.done()
-	}
+	p.flush()
 }
 
 // room reports whether need more bytes fit; it re-reads the consumer
@@ -233,12 +324,11 @@ func (p *Producer) room(need uint64) error {
 	return ErrFull
 }
 
-// publish stores the new producer position (a sequentially consistent store:
-// the record bytes before it are visible to whoever loads it) and wakes a
-// sleeping consumer.
-func (p *Producer) publish(tail uint64) {
-	p.tail = tail
-	p.r.tail.Store(tail)
+// flush publishes every record up to our position: a sequentially
+// consistent store of the producer position (the record bytes before it
+// are visible to whoever loads it), then a wake for a sleeping consumer.
+func (p *Producer) flush() {
+	p.r.tail.Store(p.tail)
 	wakeIf(p.r.dataWaiters, &p.w.st)
 }
 
@@ -251,7 +341,7 @@ func (p *Producer) publish(tail uint64) {
 // memory may be unmapped after Close returns. Later calls return
 // ErrClosed. Close never unmaps the memory.
 func (p *Producer) Close() error {
-	return p.g.shut(p.r, p.release)
+	return p.g.shut(p.r)
 }
 
 // release gives up the role and wakes the consumer to see the end.

@@ -66,7 +66,8 @@ const DefaultPeerCheck = 50 * time.Millisecond
 // be held by one process (one Producer or Consumer value) at a time.
 type Ring struct {
 	mem      []byte
-	data     []byte // mem[HeaderSize : HeaderSize+capacity]
+	data     []byte         // mem[HeaderSize : HeaderSize+capacity]
+	base     unsafe.Pointer // &data[0], for the record headers of the fast paths
 	capacity int
 	mask     uint64
 
@@ -219,6 +220,7 @@ func view(mem []byte, capacity int) *Ring {
 	return &Ring{
 		mem:          mem[:Size(capacity):Size(capacity)],
 		data:         mem[HeaderSize : HeaderSize+capacity : HeaderSize+capacity],
+		base:         unsafe.Pointer(&mem[HeaderSize]),
 		capacity:     capacity,
 		mask:         uint64(capacity - 1),
 		magic:        u32(offMagic),
@@ -310,3 +312,11 @@ func (s *stats) get() Stats {
 }
 
 func align(n uint64) uint64 { return (n + Alignment - 1) &^ (Alignment - 1) }
+
+// header returns the record header at offset idx of the data area (idx is
+// a multiple of 8 below the capacity, so the 8 bytes are inside it): its
+// length and type words, in the machine's byte order, without the bounds
+// checks a slice would cost.
+func (r *Ring) header(idx uint64) *[2]uint32 {
+	return (*[2]uint32)(unsafe.Add(r.base, idx))
+}

@@ -15,6 +15,11 @@
  *
  *   stream ringsend|ringrecv FD SIZE COUNT
  *   stream ringping|ringpong FD SIZE COUNT SPIN
+ *
+ * and with the batch calls (shmring_write_batch of BATCH messages,
+ * shmring_read_batch of up to BATCH):
+ *
+ *   stream ringbsend|ringbrecv FD SIZE COUNT BATCH
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +56,64 @@ static void full_read(int fd, char *p, size_t n) {
 
 static void ring_check(int rc, const char *what) {
 	if (rc) { fprintf(stderr, "stream: %s: %s\n", what, shmring_strerror(rc)); exit(1); }
+}
+
+struct bcheck { long i; size_t size; double start; };
+
+static int batch_check(void *arg, uint32_t type, const void *msg, uint32_t n) {
+	struct bcheck *b = arg;
+	uint64_t seq;
+	(void)type;
+	memcpy(&seq, msg, 8);
+	if (n != b->size || seq != (uint64_t)b->i) { fprintf(stderr, "stream: message %ld has sequence %llu, %u bytes\n", b->i, (unsigned long long)seq, n); exit(1); }
+	if (b->i == 0) b->start = now_ns(); /* timed from the first message, as ringrecv */
+	b->i++;
+	return 0;
+}
+
+/* ring_batch_main: ringbsend / ringbrecv. */
+static int ring_batch_main(int argc, char **argv) {
+	if (argc < 6) { fprintf(stderr, "usage: stream ringbsend|ringbrecv FD SIZE COUNT BATCH\n"); return 2; }
+	int send = strcmp(argv[1], "ringbsend") == 0;
+	int fd = atoi(argv[2]);
+	size_t size = strtoul(argv[3], NULL, 0);
+	long count = atol(argv[4]);
+	size_t batch = strtoul(argv[5], NULL, 0);
+	if (size < 8) size = 8;
+	if (batch < 1) batch = 1;
+	struct stat st;
+	if (fstat(fd, &st) < 0) { perror("stream: fstat"); return 1; }
+	unsigned char *mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) { perror("stream: mmap"); return 1; }
+	struct shmring r;
+	ring_check(shmring_attach(&r, mem, (size_t)st.st_size), "attach");
+	if (send) {
+		ring_check(shmring_producer(&r), "producer");
+		/* The batch is made once; each round only numbers its messages. */
+		unsigned char *bufs = calloc(batch, size);
+		struct shmring_msg *msgs = calloc(batch, sizeof *msgs);
+		for (size_t k = 0; k < batch; k++) msgs[k] = (struct shmring_msg){1, (uint32_t)size, bufs + k * size};
+		for (long i = 0; i < count;) {
+			size_t k = 0;
+			for (; k < batch && i + (long)k < count; k++) {
+				uint64_t seq = (uint64_t)(i + (long)k);
+				memcpy(bufs + k * size, &seq, 8);
+			}
+			size_t written;
+			ring_check(shmring_write_batch(&r, msgs, k, &written, -1), "write batch");
+			i += (long)k;
+		}
+		free(bufs);
+		free(msgs);
+	} else {
+		ring_check(shmring_consumer(&r), "consumer");
+		struct bcheck b = {0, size, 0};
+		while (b.i < count) ring_check(shmring_read_batch(&r, batch_check, &b, batch, NULL, -1), "read batch");
+		printf("%.0f\n", now_ns() - b.start);
+	}
+	shmring_close(&r);
+	munmap(mem, (size_t)st.st_size);
+	return 0;
 }
 
 static int ring_main(int argc, char **argv) {
@@ -115,6 +178,7 @@ static int ring_main(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+	if (argc > 1 && strncmp(argv[1], "ringb", 5) == 0) return ring_batch_main(argc, argv);
 	if (argc > 1 && strncmp(argv[1], "ring", 4) == 0) return ring_main(argc, argv);
 	if (argc < 5) { fprintf(stderr, "usage: stream send|recv FD SIZE COUNT | ping|pong RFD WFD SIZE COUNT\n"); return 2; }
 	const char *mode = argv[1];

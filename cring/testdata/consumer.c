@@ -2,7 +2,7 @@
  * consumer: reads the test messages (msg.h) from a ring and checks each one:
  * its size and type, its sequence number and its checksum.
  *
- *   consumer (-k KEY | -f PATH) [-i] [-n N] [-s SEED] [-m MAX] [-p MS] [-S K] [-t MS] [-z]
+ *   consumer (-k KEY | -f PATH) [-i] [-n N] [-s SEED] [-m MAX] [-p MS] [-S K] [-t MS] [-z] [-b K]
  *
  * Prints "ready" once it holds the consumer role, reads until the producer
  * closes the ring (EOF), and prints "count N sum S sleeps A wakes B
@@ -10,6 +10,7 @@
  * it reads K messages, prints "stalled" and waits for stdin to close (the
  * parent kills it there). On an error it prints "count ..." for what it got,
  * then "error NAME: ...", and exits 3 if the producer died, 1 otherwise.
+ * With -b K it reads with shmring_read_batch, up to K messages a batch.
  */
 #include "msg.h"
 
@@ -53,7 +54,10 @@ int main(int argc, char **argv) {
 			while (read(0, &ch, 1) > 0) {}
 			return 0;
 		}
-		rc = shmring_read_fn(&r, on_msg, &c, o.timeout_ms);
+		if (o.batch > 0)
+			rc = shmring_read_batch(&r, on_msg, &c, o.batch, NULL, o.timeout_ms);
+		else
+			rc = shmring_read_fn(&r, on_msg, &c, o.timeout_ms);
 		if (c.bad) return 1;
 		if (rc) break;
 	}

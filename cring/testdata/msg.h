@@ -92,6 +92,7 @@ struct opts {
 	long long stall;    /* -S K: stop after K messages (see each program) */
 	int timeout_ms;     /* -t MS: timeout of each blocking call, -1 none */
 	int nospin;         /* -z: sleep at once instead of spinning first */
+	uint32_t batch;     /* -b K: write / read in batches of up to K messages */
 };
 
 static inline void parse_opts(int argc, char **argv, struct opts *o) {
@@ -102,7 +103,7 @@ static inline void parse_opts(int argc, char **argv, struct opts *o) {
 	o->stall = -1;
 	o->timeout_ms = -1;
 	int c;
-	while ((c = getopt(argc, argv, "k:f:in:s:m:p:S:t:z")) != -1) {
+	while ((c = getopt(argc, argv, "k:f:in:s:m:p:S:t:zb:")) != -1) {
 		switch (c) {
 		case 'k': o->key = strtoll(optarg, NULL, 16); break;
 		case 'f': o->path = optarg; break;
@@ -114,8 +115,9 @@ static inline void parse_opts(int argc, char **argv, struct opts *o) {
 		case 'S': o->stall = strtoll(optarg, NULL, 10); break;
 		case 't': o->timeout_ms = atoi(optarg); break;
 		case 'z': o->nospin = 1; break;
+		case 'b': o->batch = (uint32_t)strtoul(optarg, NULL, 10); break;
 		default:
-			fprintf(stderr, "usage: %s (-k KEY | -f PATH) [-i] [-n N] [-s SEED] [-m MAX] [-p MS] [-S K] [-t MS] [-z]\n", argv[0]);
+			fprintf(stderr, "usage: %s (-k KEY | -f PATH) [-i] [-n N] [-s SEED] [-m MAX] [-p MS] [-S K] [-t MS] [-z] [-b K]\n", argv[0]);
 			exit(2);
 		}
 	}

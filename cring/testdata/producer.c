@@ -1,14 +1,16 @@
 /*
  * producer: streams the test messages (msg.h) into a ring.
  *
- *   producer (-k KEY | -f PATH) [-i] [-n N] [-s SEED] [-m MAX] [-p MS] [-S K] [-t MS] [-z]
+ *   producer (-k KEY | -f PATH) [-i] [-n N] [-s SEED] [-m MAX] [-p MS] [-S K] [-t MS] [-z] [-b K]
  *
  * Prints "ready" once it holds the producer role, then writes N messages
  * (N = 0: until killed) and closes the ring, and prints
  * "count N sum S sleeps A wakes B timeouts C". With -S K it writes K
  * messages, then claims message K and fills half of it without committing,
  * prints "stalled" and waits for stdin to close — the parent kills it there,
- * mid-write. Exit 3 if the consumer died, 1 on another error.
+ * mid-write. With -b K it writes batches of K messages with
+ * shmring_write_batch (N > 0, no -S). Exit 3 if the consumer died, 1 on
+ * another error.
  */
 #include "msg.h"
 
@@ -23,6 +25,29 @@ int main(int argc, char **argv) {
 	uint32_t max = o.max < shmring_max_message(&r) ? o.max : shmring_max_message(&r);
 	printf("ready\n");
 	uint64_t count = 0, sum = 0;
+	if (o.batch > 0) {
+		struct shmring_msg *msgs = calloc(o.batch, sizeof *msgs);
+		unsigned char *bufs = malloc((size_t)o.batch * max);
+		if (!msgs || !bufs) { perror("malloc"); return 1; }
+		for (uint64_t i = 0; i < o.n;) {
+			size_t k = 0;
+			for (; k < o.batch && i + k < o.n; k++) {
+				uint64_t x;
+				unsigned char *b = bufs + k * (size_t)max;
+				msg_spec(o.seed, i + k, max, &msgs[k].type, &msgs[k].len, &x);
+				sum += msg_fill(b, msgs[k].len, i + k, x);
+				msgs[k].data = b;
+			}
+			size_t written;
+			if ((rc = shmring_write_batch(&r, msgs, k, &written, o.timeout_ms))) fail(&r, rc, "write batch");
+			if (written != k) { printf("error wrote %zu of %zu\n", written, k); return 1; }
+			i += k;
+			count += k;
+		}
+		o.n = 0;
+		o.stall = -1;
+		goto done;
+	}
 	for (uint64_t i = 0; o.n == 0 || i < o.n; i++) {
 		uint32_t type, size;
 		uint64_t x;
@@ -42,6 +67,7 @@ int main(int argc, char **argv) {
 		count++;
 		if ((rc = shmring_commit(&r))) fail(&r, rc, "commit");
 	}
+done:
 	shmring_close(&r);
 	printf("count %llu sum %llu sleeps %llu wakes %llu timeouts %llu\n", (unsigned long long)count,
 	       (unsigned long long)sum, (unsigned long long)r.sleeps, (unsigned long long)r.wakes,

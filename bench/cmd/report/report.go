@@ -48,6 +48,7 @@ func targets() []target {
 	)
 	ts = append(ts, ringTargets()...)
 	ts = append(ts, pingPongTargets()...)
+	ts = append(ts, batchTargets()...)
 	ts = append(ts, msgTargets()...)
 	ts = append(ts, waitTargets()...)
 	return append(ts, mutexTargets()...)
@@ -101,6 +102,7 @@ func writeReport(w *strings.Builder, res *results, rounds int, benchtime string,
 		}
 	}
 	writeRingSections(w, res, chart, ppChart)
+	writeBatchSection(w, res)
 	writePingPongSection(w, res)
 	writeWakeSection(w, res)
 	writeMsgSection(w, res)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -19,6 +20,10 @@ import (
 // size, back to back, for ping/pong). SPIN 1 spins instead of sleeping on
 // the futex.
 func ringMain(mode string, args []string) {
+	if mode == "ringbsend" || mode == "ringbrecv" {
+		ringBatchMain(mode, args)
+		return
+	}
 	if len(args) < 3 {
 		fail("usage: streamer ring MODE FD SIZE COUNT [SPIN]")
 	}
@@ -63,6 +68,38 @@ func ringMain(mode string, args []string) {
 		}
 	}
 	buf := make([]byte, size)
+	// The streaming modes run loops of their own, with nothing in them
+	// but the ring call and the sequence number, as c/stream.c's do.
+	switch mode {
+	case "ringsend":
+		for i := range count {
+			binary.LittleEndian.PutUint64(buf, uint64(i))
+			if err := p.Write(1, buf); err != nil {
+				fail("streamer: " + err.Error())
+			}
+		}
+		check(p.Close())
+		check(m.Close())
+		return
+	case "ringrecv":
+		var start time.Time
+		for i := range count {
+			_, n, err := c.Read(buf)
+			if err != nil {
+				fail("streamer: " + err.Error())
+			}
+			if seq := binary.LittleEndian.Uint64(buf); n != size || seq != uint64(i) {
+				fail(fmt.Sprintf("streamer: message %d has sequence %d, %d bytes", i, seq, n))
+			}
+			if i == 0 {
+				start = time.Now() // timed from the first message, as stream.c
+			}
+		}
+		fmt.Println(time.Since(start).Nanoseconds())
+		check(c.Close())
+		check(m.Close())
+		return
+	}
 	recv := func(i int) {
 		_, n, err := c.Read(buf)
 		check(err)
@@ -77,13 +114,6 @@ func ringMain(mode string, args []string) {
 	var start time.Time
 	for i := range count {
 		switch mode {
-		case "ringsend":
-			send(i)
-		case "ringrecv":
-			recv(i)
-			if i == 0 {
-				start = time.Now()
-			}
 		case "ringping":
 			if i == 0 {
 				start = time.Now()
@@ -96,8 +126,6 @@ func ringMain(mode string, args []string) {
 		}
 	}
 	switch mode {
-	case "ringrecv":
-		fmt.Println(time.Since(start).Nanoseconds())
 	case "ringping":
 		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(count))
 	}
@@ -105,6 +133,68 @@ func ringMain(mode string, args []string) {
 		check(p.Close())
 	}
 	if c != nil {
+		check(c.Close())
+	}
+	check(m.Close())
+}
+
+// ringBatchMain runs the batch modes, with the same command line as
+// c/stream.c:
+//
+//	streamer ringbsend|ringbrecv FD SIZE COUNT BATCH
+//
+// ringbsend writes the messages with WriteBatch, BATCH at a time;
+// ringbrecv reads them with ReadBatch, up to BATCH at a time, and prints
+// the nanoseconds from its first message to its last.
+func ringBatchMain(mode string, args []string) {
+	if len(args) < 4 {
+		fail("usage: streamer ringbsend|ringbrecv FD SIZE COUNT BATCH")
+	}
+	fd, size, count, batch := atoi(args[0]), max(atoi(args[1]), 8), atoi(args[2]), max(atoi(args[3]), 1)
+	m, err := shmmap.Map(os.NewFile(uintptr(fd), "ring"), 0, 0, shmmap.MapShared)
+	check(err)
+	r, err := ring.Attach(m.Bytes())
+	check(err)
+	ctx := context.Background()
+	if mode == "ringbsend" {
+		p, err := r.Producer()
+		check(err)
+		// The batch is made once; each round only numbers its messages.
+		msgs := make([]ring.Message, batch)
+		for j := range msgs {
+			msgs[j] = ring.Message{Type: 1, Data: make([]byte, size)}
+		}
+		for i := 0; i < count; {
+			m := msgs[:min(batch, count-i)]
+			for j := range m {
+				binary.LittleEndian.PutUint64(m[j].Data, uint64(i+j))
+			}
+			if _, err := p.WriteBatch(ctx, m); err != nil {
+				fail("streamer: " + err.Error())
+			}
+			i += len(m)
+		}
+		check(p.Close())
+	} else {
+		c, err := r.Consumer()
+		check(err)
+		var start time.Time
+		i := 0
+		take := func(typ uint32, msg []byte) error {
+			if seq := binary.LittleEndian.Uint64(msg); len(msg) != size || seq != uint64(i) {
+				fail(fmt.Sprintf("streamer: message %d has sequence %d, %d bytes", i, seq, len(msg)))
+			}
+			if i == 0 {
+				start = time.Now() // timed from the first message, as ringrecv
+			}
+			i++
+			return nil
+		}
+		for i < count {
+			_, err := c.ReadBatch(ctx, batch, take)
+			check(err)
+		}
+		fmt.Println(time.Since(start).Nanoseconds())
 		check(c.Close())
 	}
 	check(m.Close())

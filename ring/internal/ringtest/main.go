@@ -3,7 +3,7 @@
 // the same flags and the same output, over the Go ring package.
 //
 //	ringtest -role producer|consumer (-k KEY | -f PATH) [-i] [-n N] [-s SEED] [-m MAX]
-//	         [-p MS] [-S K] [-t MS] [-z]
+//	         [-p MS] [-S K] [-t MS] [-z] [-b K]
 //
 // Both print "ready" once they hold their role and, at the end,
 // "count N sum S sleeps A wakes B timeouts C". The producer writes N
@@ -11,8 +11,9 @@
 // checks every message (ring/internal/ringmsg). -S K stops after K messages
 // and waits for stdin to close: the producer with message K claimed and
 // half-written, the consumer between two reads. -i formats the ring, else
-// it waits for the other side to. Exit 3 if the peer died, 1 on another
-// error.
+// it waits for the other side to. -b K writes batches of K messages with
+// WriteBatch (N > 0, no -S) or reads with ReadBatch, up to K a batch. Exit 3
+// if the peer died, 1 on another error.
 package main
 
 import (
@@ -42,6 +43,7 @@ func main() {
 	stall := flag.Int64("S", -1, "stop after K messages")
 	timeoutMS := flag.Int("t", -1, "timeout of each blocking call, ms")
 	nospin := flag.Bool("z", false, "sleep at once instead of spinning")
+	batch := flag.Int("b", 0, "write / read in batches of up to K messages")
 	flag.Parse()
 
 	mem := mapMemory(*key, *path)
@@ -76,6 +78,12 @@ func main() {
 			p.SetSpin(0, 0)
 		}
 		fmt.Println("ready")
+		if *batch > 0 {
+			tot = writeBatches(p, *n, *seed, max, *batch, ctx)
+			p.Close()
+			report(tot, p.Stats())
+			return
+		}
 		for i := uint64(0); *n == 0 || i < *n; i++ {
 			typ, size, x := ringmsg.Spec(*seed, i, max)
 			c, cancel := ctx()
@@ -117,14 +125,19 @@ func main() {
 				os.Exit(0)
 			}
 			cx, cancel := ctx()
-			err = c.ReadFunc(cx, func(typ uint32, msg []byte) error {
+			check := func(typ uint32, msg []byte) error {
 				sum, err := ringmsg.Check(*seed, tot.Count, max, typ, msg)
 				if err != nil {
 					return err
 				}
 				tot.Add(sum)
 				return nil
-			})
+			}
+			if *batch > 0 {
+				_, err = c.ReadBatch(cx, *batch, check)
+			} else {
+				err = c.ReadFunc(cx, check)
+			}
 			cancel()
 			if err != nil {
 				break
@@ -143,6 +156,36 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ringtest: -role producer or consumer")
 		os.Exit(2)
 	}
+}
+
+// writeBatches writes the n messages in batches of k with WriteBatch.
+func writeBatches(p *ring.Producer, n, seed uint64, max, k int, ctx func() (context.Context, context.CancelFunc)) ringmsg.Totals {
+	var tot ringmsg.Totals
+	msgs := make([]ring.Message, k)
+	bufs := make([][]byte, k)
+	for j := range bufs {
+		bufs[j] = make([]byte, max)
+	}
+	for i := uint64(0); i < n; {
+		m := msgs[:min(uint64(k), n-i)]
+		for j := range m {
+			typ, size, x := ringmsg.Spec(seed, i+uint64(j), max)
+			b := bufs[j][:size]
+			tot.Add(ringmsg.Fill(b, i+uint64(j), x))
+			m[j] = ring.Message{Type: typ, Data: b}
+		}
+		c, cancel := ctx()
+		written, err := p.WriteBatch(c, m)
+		cancel()
+		if err != nil {
+			fail(err)
+		}
+		if written != len(m) {
+			fail(fmt.Errorf("wrote %d of %d", written, len(m)))
+		}
+		i += uint64(len(m))
+	}
+	return tot
 }
 
 func report(t ringmsg.Totals, st ring.Stats) {
