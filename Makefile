@@ -48,7 +48,7 @@ test-race:
 # (shmtest, layout), which needs no cgo.
 test-nocgo:
 	CGO_ENABLED=0 $(GO) build ./purego ./procmaps ./impls ./cmd/... .
-	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./examples/... ./cmd/... ./shmtest/... ./layout/... ./posixmq/... ./pthread/...
+	CGO_ENABLED=0 $(GO) test -count=1 . ./purego ./procmaps ./impls ./conformance ./posixsem/... ./ring/... ./examples/... ./cmd/... ./shmtest/... ./layout/... ./posixmq/... ./pthread/... ./internal/futexwait
 
 # Every package builds without cgo on each architecture, and its tests
 # compile (go vet type-checks them).
@@ -64,7 +64,7 @@ cross:
 # C peers too (glibc's 32-bit sem_t, the ring, segments and semaphores).
 # Where the kernel does not run 32-bit binaries (ia32 emulation off), it says
 # so and only builds the 386 test binaries.
-PKGS_386 := . ./purego ./conformance ./procmaps ./posixsem ./posixmq ./pthread ./ring ./examples/... ./cmd/... ./shmtest/... ./layout/...
+PKGS_386 := . ./purego ./conformance ./procmaps ./posixsem ./posixmq ./pthread ./ring ./examples/... ./cmd/... ./shmtest/... ./layout/... ./internal/futexwait
 
 test-386:
 	@probe=$$(mktemp -d); \
@@ -89,7 +89,7 @@ test-386:
 	fi
 
 # Benchmarks against C and the peers, in interleaved rounds: writes
-# BENCHMARKS.md, bench/results/raw.txt (for benchstat) and the chart.
+# BENCHMARKS.md, bench/results/raw.txt (for benchstat) and the charts (streaming.svg, pingpong.svg).
 bench:
 	cd bench && $(GO) vet ./... && $(GO) run ./cmd/report -rounds 5
 
