@@ -386,7 +386,7 @@ func (m *Mutex) lock(op string, ctx context.Context, cond bool) error {
 	if wired {
 		runtime.LockOSThread()
 	}
-	w := waiter{ctx: ctx}
+	w := waiter{ctx: ctx, direct: wired}
 	err := m.lockWait(&w, cond, nil)
 	w.done()
 	if err == nil {
