@@ -274,9 +274,10 @@ func (m *Mutex) lockSlow() error {
 	return m.lock("pthread_mutex_lock", nil, false)
 }
 
-// LockContext is pthread_mutex_clocklock with CLOCK_REALTIME and ctx's
-// deadline as the absolute timeout: Lock that gives up, returning
-// ctx.Err(), when ctx is done first. Like pthread_mutex_clocklock it first
+// LockContext is pthread_mutex_clocklock with ctx's deadline as the
+// timeout, measured on Go's monotonic clock (as ctx's own timer is; glibc
+// would take an absolute CLOCK_REALTIME time): Lock that gives up,
+// returning ctx.Err(), when ctx is done first. Like pthread_mutex_clocklock it first
 // tries to take the mutex, so it can succeed with ctx already done. A
 // context cancelled before its deadline (or one without) is noticed
 // promptly: the futex's sleepers are woken until this one has left (the
