@@ -53,12 +53,15 @@ func condFutexWaitSimple(fw *futexwait.Waiter, addr *uint32, val uint32, shared 
 // whatever the condvar's clock: a context's deadline is a Go time, and
 // its own timer fires on that clock. The condvar's clock still governs
 // C's timed waits on it.
-func condFutexWaitUntil(fw *futexwait.Waiter, addr *uint32, val uint32, deadline time.Time, shared bool) unix.Errno {
+//
+// A cancellable wait is sliced where futex_waitv workers multiplex the
+// waits (see waitSliced).
+func condFutexWaitUntil(fw *futexwait.Waiter, addr *uint32, val uint32, deadline time.Time, shared, cancellable bool) unix.Errno {
 	timeout := futexwait.Forever
 	if !deadline.IsZero() {
 		timeout = max(time.Until(deadline), 0)
 	}
-	return fw.Wait(addr, val, condFutexFlags(shared), timeout)
+	return waitSliced(fw, addr, val, condFutexFlags(shared), timeout, cancellable)
 }
 
 // condFutexWakeN is futex_wake: wake up to n waiters on addr.

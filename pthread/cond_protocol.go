@@ -299,7 +299,7 @@ func (c *Cond) waitForSignal(ctx context.Context, fw *futexwait.Waiter, deadline
 			if cancellable && ctx.Err() != nil {
 				e = unix.ETIMEDOUT
 			} else {
-				e = condFutexWaitUntil(fw, f.gSignals[g], 0, deadline, c.shared)
+				e = condFutexWaitUntil(fw, f.gSignals[g], 0, deadline, c.shared, cancellable)
 			}
 			if e == unix.ETIMEDOUT || e == unix.EOVERFLOW {
 				c.decGrefs(g)

@@ -46,13 +46,13 @@ const (
 // not as glibc's absolute CLOCK_REALTIME one: a context's deadline is a
 // Go time, whose own timer fires on the monotonic clock, and a jump of
 // the wall clock moves neither.
-func futexSleep(fw *futexwait.Waiter, direct bool, addr *uint32, val uint32, deadline time.Time) syscall.Errno {
+func futexSleep(fw *futexwait.Waiter, direct, cancellable bool, addr *uint32, val uint32, deadline time.Time) syscall.Errno {
 	timeout := futexwait.Forever
 	if !deadline.IsZero() {
 		timeout = max(time.Until(deadline), 0)
 	}
 	if !direct {
-		return fw.Wait(addr, val, 0, timeout) // 0: shared, as glibc's pshared mutexes
+		return waitSliced(fw, addr, val, 0, timeout, cancellable) // 0: shared, as glibc's pshared mutexes
 	}
 	var ts *unix.Timespec
 	if timeout >= 0 {
@@ -65,6 +65,32 @@ func futexSleep(fw *futexwait.Waiter, direct bool, addr *uint32, val uint32, dea
 	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWait, uintptr(val),
 		uintptr(unsafe.Pointer(ts)), 0, 0)
 	return e
+}
+
+// waitvCancelSlice bounds each multiplexed wait of a cancellable caller
+// while futex_waitv workers multiplex the waits (see waitSliced).
+const waitvCancelSlice = 10 * time.Millisecond
+
+// waitSliced is fw.Wait, except that with futex_waitv workers
+// (SHMMAP_FUTEXWAIT=waitv, or no io_uring futex wait) the wait of a
+// cancellable caller lasts at most waitvCancelSlice, and then returns
+// EINTR (look again) rather than ETIMEDOUT. A cancellation is announced by
+// FUTEX_WAKEs that leave the word unchanged (wakeUntil); a futex_waitv
+// worker completes only the one wait the kernel reports woken, and when
+// another goroutine sleeps on the same word in the same worker, the
+// cancelled one may never be the one reported. Its slices bound the
+// cancellation's delay instead. With io_uring every wait is woken by the
+// FUTEX_WAKE and nothing is sliced.
+func waitSliced(fw *futexwait.Waiter, addr *uint32, val uint32, flags futexwait.Flags, timeout time.Duration, cancellable bool) syscall.Errno {
+	if cancellable && (timeout < 0 || timeout > waitvCancelSlice) {
+		if m, _ := futexwait.Mechanism(); m == futexwait.Waitv {
+			if e := fw.Wait(addr, val, flags, waitvCancelSlice); e != unix.ETIMEDOUT {
+				return e
+			}
+			return unix.EINTR
+		}
+	}
+	return fw.Wait(addr, val, flags, timeout)
 }
 
 // futexWakeN wakes up to n waiters on addr (FUTEX_WAKE). FUTEX_WAKE never

@@ -60,7 +60,7 @@ func (w *waiter) sleep(addr *uint32, val uint32) error {
 			}
 		}
 	}
-	switch e := futexSleep(&w.fw, w.direct, addr, val, w.deadline); e {
+	switch e := futexSleep(&w.fw, w.direct, w.leaving != nil, addr, val, w.deadline); e {
 	case 0, unix.EAGAIN, unix.EINTR:
 		return nil
 	case unix.ETIMEDOUT:
