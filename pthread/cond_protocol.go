@@ -227,9 +227,9 @@ type condLocker interface {
 }
 
 // wait is __pthread_cond_wait_common. ctx's deadline, if any, is the
-// timeout, on Go's monotonic clock (see condFutexWaitUntil); a cancellation the futex cannot
-// see is noticed when the sleepers are woken (see wakeUntil), and handled
-// as a timeout. It returns the mutex's error from relocking if there is
+// timeout, on Go's monotonic clock (see condFutexWaitUntil); a
+// cancellation the futex cannot see is noticed when the sleepers are
+// woken (see wakeUntil), and handled as a timeout. It returns the mutex's error from relocking if there is
 // one, else ctx's error if the wait gave up, else nil.
 func (c *Cond) wait(ctx context.Context, m condLocker) error {
 	f := &c.f
