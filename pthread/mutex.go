@@ -278,9 +278,9 @@ func (m *Mutex) lockSlow() error {
 // timeout, measured on Go's monotonic clock (as ctx's own timer is; glibc
 // would take an absolute CLOCK_REALTIME time): Lock that gives up,
 // returning ctx.Err(), when ctx is done first. Like
-// pthread_mutex_clocklock it first tries to take the mutex, so it can succeed with ctx already done. A
-// context cancelled before its deadline (or one without) is noticed
-// promptly: the futex's sleepers are woken until this one has left (the
+// pthread_mutex_clocklock it first tries to take the mutex, so it can
+// succeed with ctx already done. A context cancelled before its deadline
+// (or one without) is noticed promptly: the futex's sleepers are woken until this one has left (the
 // others find the mutex still held and sleep again).
 func (m *Mutex) LockContext(ctx context.Context) error {
 	return m.lock("pthread_mutex_clocklock", ctx, false)
