@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,9 +174,11 @@ func testManyCondWaiters(t *testing.T, many bool) {
 		}
 	}
 	// waiting[i] counts the goroutines in Wait on slot i, done[i] is their
-	// predicate; both are guarded by ms[i].
-	waiting := make([]int, slots)
-	done := make([]bool, slots)
+	// predicate; both are guarded by ms[i]. They are atomics only for the
+	// race detector, which sees no ordering in atomics on memory outside
+	// the Go heap, such as the mutex's.
+	waiting := make([]atomic.Int32, slots)
+	done := make([]atomic.Bool, slots)
 	before := futexwait.InFlight()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -192,14 +195,14 @@ func testManyCondWaiters(t *testing.T, many bool) {
 				errs <- fmt.Errorf("waiter %d: Lock: %w", i, err)
 				return
 			}
-			waiting[s]++
-			for !done[s] {
+			waiting[s].Add(1)
+			for !done[s].Load() {
 				if err := c.Wait(m); err != nil {
 					errs <- fmt.Errorf("waiter %d: Wait: %w", i, err)
 					break
 				}
 			}
-			waiting[s]--
+			waiting[s].Add(-1)
 			if err := m.Unlock(); err != nil {
 				errs <- fmt.Errorf("waiter %d: Unlock: %w", i, err)
 			}
@@ -210,7 +213,7 @@ func testManyCondWaiters(t *testing.T, many bool) {
 			if err := ms[s].Lock(); err != nil {
 				t.Fatal(err)
 			}
-			sum += waiting[s]
+			sum += int(waiting[s].Load())
 			ms[s].Unlock()
 		}
 		return sum
@@ -224,7 +227,7 @@ func testManyCondWaiters(t *testing.T, many bool) {
 		if err := ms[s].Lock(); err != nil {
 			t.Fatal(err)
 		}
-		done[s] = true
+		done[s].Store(true)
 		var err error
 		if many {
 			err = cs[s].Signal()
