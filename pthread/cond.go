@@ -34,9 +34,10 @@ func InitCond(mem []byte) (*Cond, error) {
 	return initCond(mem, unix.CLOCK_REALTIME, wideCondNative)
 }
 
-// InitCondClock is InitCond with pthread_condattr_setclock(clock):
-// WaitContext then measures the context's deadline on that clock, as
-// pthread_cond_timedwait does. clock is unix.CLOCK_REALTIME or
+// InitCondClock is InitCond with pthread_condattr_setclock(clock): C's
+// pthread_cond_timedwait on it then measures its absolute timeout on that
+// clock (WaitContext measures a context's deadline on Go's monotonic
+// clock whatever the clock, see WaitContext). clock is unix.CLOCK_REALTIME or
 // unix.CLOCK_MONOTONIC; any other clock is EINVAL, as glibc's
 // pthread_condattr_setclock refuses it.
 func InitCondClock(mem []byte, clock int32) (*Cond, error) {
@@ -169,9 +170,10 @@ func (c *Cond) check() error {
 	return nil
 }
 
-// Clock returns the clock WaitContext measures deadlines on:
-// unix.CLOCK_REALTIME, or unix.CLOCK_MONOTONIC for a condition variable
-// initialised with that clock.
+// Clock returns the condition variable's clock, the one C's timed waits
+// on it measure their deadlines on: unix.CLOCK_REALTIME, or
+// unix.CLOCK_MONOTONIC for a condition variable initialised with that
+// clock.
 func (c *Cond) Clock() int32 { return c.clock }
 
 // Signal is pthread_cond_signal: it wakes at least one waiter that
@@ -207,10 +209,12 @@ func (c *Cond) Wait(m *Mutex) error {
 	return c.WaitContext(context.Background(), m)
 }
 
-// WaitContext is Wait with ctx: ctx's deadline is the absolute timeout of
-// pthread_cond_timedwait, measured on the condition variable's clock
-// (Clock), and a context that is cancelled or whose deadline passes ends
-// the wait with ctx.Err(). Whatever it returns, m is held again, as POSIX
+// WaitContext is Wait with ctx: ctx's deadline is the timeout of
+// pthread_cond_timedwait, and a context that is cancelled or whose
+// deadline passes ends the wait with ctx.Err(). The deadline is measured
+// on Go's monotonic clock, as ctx's own timer is, not as an absolute time
+// on the condition variable's clock (Clock): a jump of the wall clock
+// neither shortens nor lengthens the wait. Whatever it returns, m is held again, as POSIX
 // requires. Like glibc, it may consume a signal and return nil even when
 // ctx is already done.
 func (c *Cond) WaitContext(ctx context.Context, m *Mutex) error {

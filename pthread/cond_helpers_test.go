@@ -19,6 +19,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"github.com/shmmap/shmmap/pthread"
 	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
@@ -175,7 +176,9 @@ func (l glibcLock) Unlock() error {
 
 // asleepOn returns once count threads of process pid (0: this process)
 // sleep in futex(2) on addr, as /proc/PID/task/TID/syscall shows: the
-// handshake that waiters really blocked.
+// handshake that waiters really blocked. In this process a Go waiter whose
+// wait moved to internal/futexwait's multiplexer is not in futex(2): it
+// counts when futexwait.Armed has its wait on addr.
 func asleepOn(t *testing.T, pid int, addr string, count int) {
 	t.Helper()
 	proc := "/proc/self"
@@ -190,6 +193,10 @@ func asleepOn(t *testing.T, pid int, addr string, count int) {
 			if b, err := os.ReadFile(f); err == nil && strings.HasPrefix(string(b), prefix) {
 				n++
 			}
+		}
+		if pid == 0 {
+			a, _ := strconv.ParseUint(addr, 0, 64)
+			n += futexwait.Armed(uintptr(a))
 		}
 		return n >= count
 	})

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,7 +40,8 @@ func (c *Cond) acquireLock() {
 			}
 			s = atomic.LoadUint32(p)
 		}
-		condFutexWaitSimple(p, s&^3|2, c.shared)
+		var fw futexwait.Waiter
+		condFutexWaitSimple(&fw, p, s&^3|2, c.shared)
 		s = atomic.LoadUint32(p)
 	}
 }
@@ -84,7 +86,8 @@ func (c *Cond) quiesceAndSwitchG1(wseq uint64, g1 *uint32) bool {
 		// Set the wake-request flag and block.
 		r = atomic.OrUint32(f.gRefs[i], 1) | 1
 		if r>>1 > 0 {
-			condFutexWaitSimple(f.gRefs[i], r, c.shared)
+			var fw futexwait.Waiter
+			condFutexWaitSimple(&fw, f.gRefs[i], r, c.shared)
 		}
 		r = atomic.LoadUint32(f.gRefs[i])
 	}
@@ -224,9 +227,9 @@ type condLocker interface {
 }
 
 // wait is __pthread_cond_wait_common. ctx's deadline, if any, is the
-// absolute timeout on the condvar's clock; a cancellation the futex cannot
-// see is noticed when the sleepers are woken (see wakeUntil), and handled
-// as a timeout. It returns the mutex's error from relocking if there is
+// timeout, on Go's monotonic clock (see condFutexWaitUntil); a
+// cancellation the futex cannot see is noticed when the sleepers are
+// woken (see wakeUntil), and handled as a timeout. It returns the mutex's error from relocking if there is
 // one, else ctx's error if the wait gave up, else nil.
 func (c *Cond) wait(ctx context.Context, m condLocker) error {
 	f := &c.f
@@ -244,10 +247,7 @@ func (c *Cond) wait(ctx context.Context, m condLocker) error {
 		return err
 	}
 
-	var abs *unix.Timespec
-	if deadline, ok := ctx.Deadline(); ok {
-		abs = condAbsTimeout(deadline, c.clock)
-	}
+	deadline, _ := ctx.Deadline()
 	cancellable := ctx.Done() != nil
 	if cancellable {
 		leaving := make(chan struct{})
@@ -264,7 +264,9 @@ func (c *Cond) wait(ctx context.Context, m condLocker) error {
 		}()
 	}
 
-	result := c.waitForSignal(ctx, abs, cancellable, seq, g)
+	var fw futexwait.Waiter
+	result := c.waitForSignal(ctx, &fw, deadline, cancellable, seq, g)
+	fw.Close()
 	c.confirmWakeup()
 	if err := m.Lock(); err != nil {
 		return err
@@ -275,7 +277,7 @@ func (c *Cond) wait(ctx context.Context, m condLocker) error {
 // waitForSignal is the part of __pthread_cond_wait_common between
 // releasing the mutex and the label done: wait until a signal is
 // available in group g or the group is closed.
-func (c *Cond) waitForSignal(ctx context.Context, abs *unix.Timespec, cancellable bool, seq uint64, g uint32) error {
+func (c *Cond) waitForSignal(ctx context.Context, fw *futexwait.Waiter, deadline time.Time, cancellable bool, seq uint64, g uint32) error {
 	f := &c.f
 	signals := atomic.LoadUint32(f.gSignals[g])
 	for {
@@ -297,7 +299,7 @@ func (c *Cond) waitForSignal(ctx context.Context, abs *unix.Timespec, cancellabl
 			if cancellable && ctx.Err() != nil {
 				e = unix.ETIMEDOUT
 			} else {
-				e = condFutexWaitAbs(f.gSignals[g], 0, c.clock, abs, c.shared)
+				e = condFutexWaitUntil(fw, f.gSignals[g], 0, deadline, c.shared, cancellable)
 			}
 			if e == unix.ETIMEDOUT || e == unix.EOVERFLOW {
 				c.decGrefs(g)

@@ -132,13 +132,39 @@
 //
 // # Contexts
 //
-// LockContext is pthread_mutex_clocklock with CLOCK_REALTIME: ctx's
-// deadline becomes the futex's absolute timeout. A cancellation, which the
+// LockContext is pthread_mutex_clocklock with ctx's deadline as the
+// futex's timeout, measured on Go's monotonic clock rather than as
+// glibc's absolute CLOCK_REALTIME time (a context's deadline is a Go time,
+// and its own timer fires on that clock; a jump of the wall clock moves
+// neither). A cancellation, which the
 // futex cannot see, is noticed by waking the futex's sleepers (every
 // waiter re-checks, and the others sleep again) until the cancelled
 // waiter has left; a waiter woken always tries the mutex before it looks
 // at ctx, so no wake-up meant to pass the mutex on is lost. Where glibc
 // would fail with EINTR the lock retries: signals are the Go runtime's.
+//
+// # Waiting
+//
+// A goroutine that must wait sleeps on the futex word in FUTEX_WAIT, with
+// the shared futex operations glibc uses (and FUTEX_PRIVATE_FLAG for a
+// condvar that is not process-shared, as glibc), so a C peer's FUTEX_WAKE
+// wakes it and the protocols are glibc's unchanged. Normal (and
+// adaptive) mutex waits and condition-variable waits go through
+// internal/futexwait: a wait that lasts more than a moment parks the
+// goroutine, not its thread (io_uring's IORING_OP_FUTEX_WAIT, completed
+// through the netpoller; futex_waitv workers, a thread per 127 waits,
+// where io_uring has no futex wait; the thread itself where neither
+// works, or with SHMMAP_FUTEXWAIT=thread), so 10,000 goroutines blocked
+// in Lock or Cond.Wait hold a handful of threads, not 10,000. Every
+// waker changes the word before its FUTEX_WAKE (lock word, __g_signals,
+// __g_refs, the condvar's internal lock), which futex_waitv's workers
+// rely on; the wake-ups that announce a cancelled context do not, and
+// repeat until the cancelled waiter has left. A goroutine wired to its thread while it waits (a robust,
+// errorcheck or recursive mutex, whose owner is the thread, or LockOn's
+// Thread) sleeps in the futex system call itself: its thread is held
+// whatever it does, and the multiplexer would only add hops to its
+// wake-up. So robust waiters still cost a thread each; they are few
+// (each holds a robust list and wires its goroutine anyway).
 //
 // # Condition variables
 //
@@ -148,8 +174,9 @@
 // in __g1_orig_size's low bits; __wrefs bit 0 marks a process-shared
 // condvar, bit 1 CLOCK_MONOTONIC, and each waiter adds 8. On 32-bit the
 // 64-bit counters are two 31-bit halves, as glibc keeps them there.
-// WaitContext measures deadlines on the condvar's clock; a wait that gives
-// up still retakes the mutex, as POSIX requires. mutex.go documents the
+// WaitContext measures deadlines on Go's monotonic clock, as LockContext
+// does (the condvar's clock, Clock, is for C's timed waits on it); a wait
+// that gives up still retakes the mutex, as POSIX requires. mutex.go documents the
 // two unexported methods through which Cond releases and retakes a mutex
 // as glibc's pthread_cond_wait does (__nusers untouched, the low-level
 // lock retaken as 2).

@@ -38,3 +38,6 @@ func UnlockerHead(m *Mutex, tid int) (head uintptr, fromMutex bool) {
 
 // HeadFirst is the first entry of the robust list at head.
 func HeadFirst(head uintptr) uintptr { return *word(head) }
+
+// LockWord is m's __lock word, read atomically.
+func LockWord(m *Mutex) uint32 { return loadU32(m.f.lock) }

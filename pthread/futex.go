@@ -6,16 +6,14 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"golang.org/x/sys/unix"
 )
 
 // Futex operations and flags (<linux/futex.h>).
 const (
-	futexWait           = 0
-	futexWake           = 1
-	futexWaitBitset     = 9
-	futexClockRealtime  = 256
-	futexBitsetMatchAny = 0xffffffff
+	futexWait = 0
+	futexWake = 1
 )
 
 // The bits of a robust mutex's lock word (<linux/futex.h>).
@@ -29,24 +27,70 @@ const (
 // MutexAt accepts only process-shared mutexes, and glibc uses shared
 // futex operations for every robust mutex (PTHREAD_ROBUST_MUTEX_PSHARED).
 
-// futexSleep waits on addr while it holds val: FUTEX_WAIT without a
-// timeout (glibc's futex_wait), or with abs FUTEX_WAIT_BITSET with
-// FUTEX_CLOCK_REALTIME and an absolute timeout
-// (__futex_abstimed_wait64 with CLOCK_REALTIME). It returns 0, EAGAIN,
-// EINTR or ETIMEDOUT (or an errno glibc would abort on).
-func futexSleep(addr *uint32, val uint32, abs *unix.Timespec) syscall.Errno {
-	var e syscall.Errno
-	if abs == nil {
-		_, _, e = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWait, uintptr(val), 0, 0, 0)
-	} else {
-		if abs.Sec < 0 {
+// futexSleep waits on addr while it holds val, until deadline (zero: no
+// timeout). It returns 0, EAGAIN, EINTR or ETIMEDOUT (or an errno glibc
+// would abort on).
+//
+// A goroutine free to move between threads waits through fw
+// (internal/futexwait): once the wait lasts more than a moment it parks
+// the goroutine, not its thread, in a FUTEX_WAIT that io_uring (or a
+// futex_waitv worker) holds for it. A goroutine wired to its thread
+// (direct: a robust, errorcheck or recursive mutex, or LockOn's Thread,
+// where the lock word or __owner names the thread) keeps the thread
+// whatever it does, so it sleeps in the futex system call itself, as
+// glibc's __lll_lock_wait does: the multiplexer would only add hops to
+// its wake-up. Either way the wait is FUTEX_WAIT on the shared word, the
+// one every waker (C's FUTEX_WAKE included) wakes.
+//
+// The deadline is measured on Go's monotonic clock (a relative timeout),
+// not as glibc's absolute CLOCK_REALTIME one: a context's deadline is a
+// Go time, whose own timer fires on the monotonic clock, and a jump of
+// the wall clock moves neither.
+func futexSleep(fw *futexwait.Waiter, direct, cancellable bool, addr *uint32, val uint32, deadline time.Time) syscall.Errno {
+	timeout := futexwait.Forever
+	if !deadline.IsZero() {
+		timeout = max(time.Until(deadline), 0)
+	}
+	if !direct {
+		return waitSliced(fw, addr, val, 0, timeout, cancellable) // 0: shared, as glibc's pshared mutexes
+	}
+	var ts *unix.Timespec
+	if timeout >= 0 {
+		if timeout == 0 {
 			return unix.ETIMEDOUT
 		}
-		_, _, e = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)),
-			futexWaitBitset|futexClockRealtime, uintptr(val),
-			uintptr(unsafe.Pointer(abs)), 0, futexBitsetMatchAny)
+		t := unix.NsecToTimespec(int64(timeout))
+		ts = &t
 	}
+	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWait, uintptr(val),
+		uintptr(unsafe.Pointer(ts)), 0, 0)
 	return e
+}
+
+// waitvCancelSlice bounds each multiplexed wait of a cancellable caller
+// while futex_waitv workers multiplex the waits (see waitSliced).
+const waitvCancelSlice = 10 * time.Millisecond
+
+// waitSliced is fw.Wait, except that with futex_waitv workers
+// (SHMMAP_FUTEXWAIT=waitv, or no io_uring futex wait) the wait of a
+// cancellable caller lasts at most waitvCancelSlice, and then returns
+// EINTR (look again) rather than ETIMEDOUT. A cancellation is announced by
+// FUTEX_WAKEs that leave the word unchanged (wakeUntil); a futex_waitv
+// worker completes only the one wait the kernel reports woken, and when
+// another goroutine sleeps on the same word in the same worker, the
+// cancelled one may never be the one reported. Its slices bound the
+// cancellation's delay instead. With io_uring every wait is woken by the
+// FUTEX_WAKE and nothing is sliced.
+func waitSliced(fw *futexwait.Waiter, addr *uint32, val uint32, flags futexwait.Flags, timeout time.Duration, cancellable bool) syscall.Errno {
+	if cancellable && (timeout < 0 || timeout > waitvCancelSlice) {
+		if m, _ := futexwait.Mechanism(); m == futexwait.Waitv {
+			if e := fw.Wait(addr, val, flags, waitvCancelSlice); e != unix.ETIMEDOUT {
+				return e
+			}
+			return unix.EINTR
+		}
+	}
+	return fw.Wait(addr, val, flags, timeout)
 }
 
 // futexWakeN wakes up to n waiters on addr (FUTEX_WAKE). FUTEX_WAKE never
@@ -76,15 +120,4 @@ func wakeUntil(addr *uint32, leaving <-chan struct{}) {
 		delay = min(2*delay, 10*time.Millisecond)
 		t.Reset(delay)
 	}
-}
-
-// absTimeout converts a deadline to the futex's absolute CLOCK_REALTIME
-// timeout; nil when it does not fit the platform's timespec (after 2038 on
-// 32-bit), and the context's own timer ends the wait.
-func absTimeout(deadline time.Time) *unix.Timespec {
-	ts, err := unix.TimeToTimespec(deadline.Round(0))
-	if err != nil {
-		return nil
-	}
-	return &ts
 }

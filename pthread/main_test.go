@@ -17,6 +17,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"github.com/shmmap/shmmap/pthread"
 	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
@@ -104,7 +105,11 @@ func startPeer(t *testing.T, lang string, f *os.File) *peer {
 			t.Fatal(err)
 		}
 		cmd = exec.Command(exe)
-		cmd.Env = append(os.Environ(), "PTHREAD_HELPER=peer")
+		// The test sees a peer asleep in /proc/PID/task/TID/syscall
+		// (waitAsleep), where a wait multiplexed by internal/futexwait
+		// does not show: the Go peer waits in its thread. The waiters
+		// in the test process itself use the multiplexer.
+		cmd.Env = append(os.Environ(), "PTHREAD_HELPER=peer", futexwait.EnvMechanism+"="+futexwait.Thread)
 	default:
 		t.Fatalf("no %q peer", lang)
 	}

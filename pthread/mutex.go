@@ -274,12 +274,13 @@ func (m *Mutex) lockSlow() error {
 	return m.lock("pthread_mutex_lock", nil, false)
 }
 
-// LockContext is pthread_mutex_clocklock with CLOCK_REALTIME and ctx's
-// deadline as the absolute timeout: Lock that gives up, returning
-// ctx.Err(), when ctx is done first. Like pthread_mutex_clocklock it first
-// tries to take the mutex, so it can succeed with ctx already done. A
-// context cancelled before its deadline (or one without) is noticed
-// promptly: the futex's sleepers are woken until this one has left (the
+// LockContext is pthread_mutex_clocklock with ctx's deadline as the
+// timeout, measured on Go's monotonic clock (as ctx's own timer is; glibc
+// would take an absolute CLOCK_REALTIME time): Lock that gives up,
+// returning ctx.Err(), when ctx is done first. Like
+// pthread_mutex_clocklock it first tries to take the mutex, so it can
+// succeed with ctx already done. A context cancelled before its deadline
+// (or one without) is noticed promptly: the futex's sleepers are woken until this one has left (the
 // others find the mutex still held and sleep again).
 func (m *Mutex) LockContext(ctx context.Context) error {
 	return m.lock("pthread_mutex_clocklock", ctx, false)
@@ -386,7 +387,7 @@ func (m *Mutex) lock(op string, ctx context.Context, cond bool) error {
 	if wired {
 		runtime.LockOSThread()
 	}
-	w := waiter{ctx: ctx}
+	w := waiter{ctx: ctx, direct: wired}
 	err := m.lockWait(&w, cond, nil)
 	w.done()
 	if err == nil {

@@ -12,18 +12,24 @@ package pthread
 import (
 	"context"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"golang.org/x/sys/unix"
 )
 
-// waiter is the blocking part of a lock: the context (nil for Lock), the
-// futex timeout from its deadline and, once the caller first sleeps, the
-// wake-up that makes a cancellation without a deadline visible.
+// waiter is the blocking part of a lock: the context (nil for Lock), its
+// deadline, whether the goroutine is wired to its thread (direct: it
+// sleeps in the futex system call, see futexSleep), the futexwait.Waiter
+// of the other waits and, once the caller first sleeps, the wake-up that
+// makes a cancellation without a deadline visible.
 type waiter struct {
 	ctx      context.Context
 	started  bool
-	abs      *unix.Timespec
+	direct   bool
+	deadline time.Time
+	fw       futexwait.Waiter
 	leaving  chan struct{}
 	finished chan struct{}
 	stop     func() bool
@@ -40,9 +46,7 @@ func (w *waiter) sleep(addr *uint32, val uint32) error {
 		}
 		if !w.started {
 			w.started = true
-			if deadline, ok := w.ctx.Deadline(); ok {
-				w.abs = absTimeout(deadline)
-			}
+			w.deadline, _ = w.ctx.Deadline()
 			if w.ctx.Done() != nil {
 				// The wake-up captures the channels, not w, which
 				// then stays on the locking goroutine's stack: Lock
@@ -56,24 +60,26 @@ func (w *waiter) sleep(addr *uint32, val uint32) error {
 			}
 		}
 	}
-	switch e := futexSleep(addr, val, w.abs); e {
+	switch e := futexSleep(&w.fw, w.direct, w.leaving != nil, addr, val, w.deadline); e {
 	case 0, unix.EAGAIN, unix.EINTR:
 		return nil
 	case unix.ETIMEDOUT:
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
-		// The real-time clock passed the deadline a moment before ctx's
-		// own timer fired.
+		// The futex's timeout passed the deadline a moment before
+		// ctx's own timer fired.
 		return context.DeadlineExceeded
 	default:
 		return e
 	}
 }
 
-// done ends the cancellation wake-ups, if any; the waker touches the
-// memory, so it must have stopped before the lock returns.
+// done ends the cancellation wake-ups, if any (the waker touches the
+// memory, so it must have stopped before the lock returns), and the
+// futexwait.Waiter.
 func (w *waiter) done() {
+	w.fw.Close()
 	if w.stop == nil {
 		return
 	}

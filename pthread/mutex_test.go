@@ -12,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
 	"github.com/shmmap/shmmap/pthread"
 	"github.com/shmmap/shmmap/shmtest"
 	"golang.org/x/sys/unix"
@@ -110,7 +111,9 @@ func TestOwnerGoroutine(t *testing.T) {
 	}
 }
 
-// futexSleepers counts this process's threads asleep in futex(2) on addr.
+// futexSleepers counts this process's goroutines asleep on the futex at
+// addr: threads in futex(2) there, and waits internal/futexwait's
+// multiplexer holds there (futexwait.Armed).
 func futexSleepers(addr uintptr) int {
 	prefix := fmt.Sprintf("%d %#x ", unix.SYS_FUTEX, addr)
 	n := 0
@@ -120,7 +123,7 @@ func futexSleepers(addr uintptr) int {
 			n++
 		}
 	}
-	return n
+	return n + futexwait.Armed(addr)
 }
 
 // TestLockContext: a LockContext on a held mutex gives up at its deadline

@@ -229,8 +229,9 @@ func (m *Mutex) lockOn(t *Thread) error {
 	if t.released {
 		return t.check(op)
 	}
-	w := waiter{}
+	w := waiter{direct: true} // t's goroutine is wired to its thread
 	err := m.lockWait(&w, false, t)
+	w.done()
 	if err == nil {
 		if m.wires() {
 			t.held++
