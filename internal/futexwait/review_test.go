@@ -354,3 +354,41 @@ func TestURingSubmitterExits(t *testing.T) {
 	}
 	t.Logf("woke %d, result %d", n, res)
 }
+
+// enomemMux is a multiplexer whose waits fail as io_uring's does when it
+// cannot allocate a futex wait's data.
+type enomemMux struct{}
+
+func (enomemMux) arm(*uint32, uint32, Flags) (*op, error) {
+	o := &op{done: make(chan int32, 1)}
+	o.done <- -int32(unix.ENOMEM)
+	return o, nil
+}
+func (enomemMux) cancel(*op)        {}
+func (enomemMux) release(*op)       {}
+func (enomemMux) armed(uintptr) int { return 0 }
+func (enomemMux) inFlight() int64   { return 0 }
+
+// TestWaitENOMEM: a multiplexed wait the kernel could not allocate is not
+// an error for the caller (ring and posixsem would fail a blocking call):
+// the wait sleeps in its thread instead.
+func TestWaitENOMEM(t *testing.T) {
+	setup()
+	saved := theMux
+	theMux = enomemMux{}
+	defer func() { theMux = saved }()
+	word := uint32(1)
+	w := Waiter{long: true} // straight to the multiplexer
+	defer w.Close()
+	if e := w.Wait(&word, 2, Private, time.Second); e != unix.EAGAIN {
+		t.Fatalf("Wait with a different value: %v, want EAGAIN", e)
+	}
+	start := time.Now()
+	e := unix.EINTR
+	for e == unix.EINTR {
+		e = w.Wait(&word, 1, Private, max(5*time.Millisecond-time.Since(start), time.Nanosecond))
+	}
+	if e != unix.ETIMEDOUT {
+		t.Fatalf("Wait: %v, want ETIMEDOUT (a thread wait)", e)
+	}
+}
