@@ -217,9 +217,12 @@ func (w *waitvWorker) run() {
 			}
 		case e == 0 || e == unix.EINTR:
 		default:
-			// EFAULT for a word cancelled and unmapped before the call
-			// read it: the set has changed, start over. Otherwise the
-			// failure is real: every wait of the call gets it.
+			// If the set changed meanwhile, start over (a cancel waits
+			// for this call to return before its caller may unmap the
+			// word, so an EFAULT is a live wait's). Otherwise the
+			// failure is real: every wait of the call gets it (an
+			// unaligned word, EINVAL, fails its worker's other waits
+			// too; the callers' words are aligned).
 			if atomic.LoadUint32(&w.ctl) == ctl {
 				for _, o := range ops[1:] {
 					if o.w == w {
