@@ -43,8 +43,10 @@
 // holds its value, which finds the others, since ring and glibc's
 // semaphores change the word before FUTEX_WAKE (a waker that wakes
 // without changing the word could lose a wake-up in this mode). A worker
-// never reads a word whose wait was cancelled, and an EFAULT from a word
-// unmapped after its cancellation only restarts the call. Idle workers
+// never reads a word whose wait was cancelled, and a cancellation returns
+// only once the worker's futex_waitv call that included the word has
+// returned: until then the kernel has a waiter queued on the word, which
+// would take a FUTEX_WAKE meant for another sleeper. Idle workers
 // beyond the first exit.
 
 // # The hot path stays a system call
@@ -89,6 +91,8 @@
 // does not appear in /proc/PID/task/TID/syscall; Armed counts those waits
 // for tests. The io_uring request belongs to the thread that submitted it:
 // the kernel runs its completion as task work on that thread (interrupting
-// a sleep in the scheduler, transparently restarted) or, after the thread
-// has exited, on a kernel worker.
+// a sleep in the scheduler, transparently restarted). When that thread
+// exits (a goroutine ending while locked to its thread) the kernel cancels
+// its waits: they return as spurious wake-ups (EINTR), and the caller
+// re-checks and waits again.
 package futexwait

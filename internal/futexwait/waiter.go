@@ -232,7 +232,15 @@ func (w *Waiter) Wait(addr *uint32, val uint32, flags Flags, timeout time.Durati
 		return threadWait(addr, val, flags, timeout)
 	}
 	w.o, w.addr, w.val, w.flags = o, addr, val, flags
-	return w.await(timeout)
+	e := w.await(timeout)
+	if e == unix.ENOMEM {
+		// The kernel could not allocate the request (io_uring allocates
+		// a futex wait's data without waiting for memory): the futex
+		// system call needs no allocation. The result came at once, so
+		// the whole timeout is left.
+		return threadWait(addr, val, flags, timeout)
+	}
+	return e
 }
 
 // await waits for w.o's completion, at most timeout.

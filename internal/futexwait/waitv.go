@@ -41,6 +41,7 @@ func (f Flags) futex2() uint32 {
 // thread while it sleeps, so n waits cost ceil(n/127) threads.
 type waitvPool struct {
 	mu       sync.Mutex
+	left     sync.Cond // broadcast (with mu) when a worker leaves futex_waitv
 	workers  []*waitvWorker
 	inflight atomic.Int64
 }
@@ -60,6 +61,10 @@ type vop struct {
 	val   uint32
 	flags Flags
 	w     *waitvWorker // nil once completed
+	// inCall: the word is in the vector of the worker's futex_waitv call
+	// in progress, so the kernel may have a waiter queued on it until the
+	// call returns (guarded by pool.mu).
+	inCall bool
 }
 
 // newWaitvPool checks that futex_waitv works: a word whose value differs
@@ -70,7 +75,9 @@ func newWaitvPool() (*waitvPool, error) {
 	if _, e := futexWaitvCall(v); e != unix.EAGAIN {
 		return nil, fmt.Errorf("futex_waitv: %w", e)
 	}
-	return &waitvPool{}, nil
+	p := &waitvPool{}
+	p.left.L = &p.mu
+	return p, nil
 }
 
 func (p *waitvPool) arm(addr *uint32, val uint32, flags Flags) (*op, error) {
@@ -118,12 +125,20 @@ func (w *waitvWorker) complete(o *vop, res int32) {
 	w.pool.inflight.Add(-1)
 }
 
+// cancel ends o's wait, and returns only once no futex_waitv call of a
+// worker includes its word: until the call returns, the kernel has a
+// waiter queued on the word, which would take a FUTEX_WAKE meant for
+// another sleeper (a C process on the same semaphore, say) after the
+// caller has left — a lost wake-up — or outlive the caller's mapping.
 func (p *waitvPool) cancel(o *op) {
 	v := o.v
 	p.mu.Lock()
 	if w := v.w; w != nil {
 		w.complete(v, -int32(unix.ECANCELED))
 		w.poke()
+	}
+	for v.inCall {
+		p.left.Wait() // the poke makes the worker's call return at once
 	}
 	p.mu.Unlock()
 }
@@ -174,10 +189,15 @@ func (w *waitvWorker) run() {
 		for _, o := range w.ops {
 			vec = append(vec, futexWaitv{val: uint64(o.val), uaddr: uint64(uintptr(unsafe.Pointer(o.word))), flags: o.flags.futex2()})
 			ops = append(ops, o)
+			o.inCall = true
 		}
 		p.mu.Unlock()
 		r, e := futexWaitvCall(vec)
 		p.mu.Lock()
+		for _, o := range ops[1:] {
+			o.inCall = false
+		}
+		p.left.Broadcast()
 		switch {
 		case e == 0 && r > 0 && r < len(ops):
 			if o := ops[r]; o.w == w {
@@ -197,9 +217,12 @@ func (w *waitvWorker) run() {
 			}
 		case e == 0 || e == unix.EINTR:
 		default:
-			// EFAULT for a word cancelled and unmapped before the call
-			// read it: the set has changed, start over. Otherwise the
-			// failure is real: every wait of the call gets it.
+			// If the set changed meanwhile, start over (a cancel waits
+			// for this call to return before its caller may unmap the
+			// word, so an EFAULT is a live wait's). Otherwise the
+			// failure is real: every wait of the call gets it (an
+			// unaligned word, EINVAL, fails its worker's other waits
+			// too; the callers' words are aligned).
 			if atomic.LoadUint32(&w.ctl) == ctl {
 				for _, o := range ops[1:] {
 					if o.w == w {
