@@ -243,35 +243,61 @@ func (w *Waiter) Wait(addr *uint32, val uint32, flags Flags, timeout time.Durati
 	return e
 }
 
-// await waits for w.o's completion, at most timeout.
+// recheckEvery bounds how long a multiplexed wait trusts the kernel alone:
+// every recheckEvery, a parked waiter loads its word, and if the word no
+// longer holds the value it armed with while no completion came, the wait
+// is cancelled and reported as EAGAIN (the caller re-checks, as after any
+// spurious wake-up). Every caller changes the word before it wakes, so a
+// wake-up lost on the way (once seen under load: a few io_uring futex
+// waits that neither FUTEX_WAKE nor a completion reached) costs at most
+// this delay, not a hang. A wait whose word still holds the value goes on
+// sleeping without a system call.
+var recheckEvery = 2 * time.Second
+
+// await waits for w.o's completion, at most timeout (< 0: no limit).
 func (w *Waiter) await(timeout time.Duration) syscall.Errno {
-	var res int32
-	if timeout < 0 {
-		res = <-w.o.done
-	} else {
-		if w.timer == nil {
-			w.timer = time.NewTimer(timeout)
-		} else {
-			w.timer.Reset(timeout)
+	for {
+		d, recheck := timeout, timeout < 0 || timeout > recheckEvery
+		if recheck {
+			d = recheckEvery
 		}
+		if w.timer == nil {
+			w.timer = time.NewTimer(d)
+		} else {
+			w.timer.Reset(d)
+		}
+		var res int32
 		select {
 		case res = <-w.o.done:
 			w.timer.Stop()
-		case <-w.timer.C:
-			if w.Keep {
-				return unix.ETIMEDOUT
-			}
-			if res = w.end(); res == -int32(unix.ECANCELED) {
-				return unix.ETIMEDOUT
-			}
-			// Woken (or failed) before the cancel took effect: the
-			// wake-up is reported, not lost.
+			theMux.release(w.o)
+			w.o = nil
 			return errnoOf(res)
+		case <-w.timer.C:
 		}
+		if recheck {
+			if timeout > 0 {
+				timeout -= d
+			}
+			if atomic.LoadUint32(w.addr) == w.val {
+				continue
+			}
+			if res := w.end(); res != -int32(unix.ECANCELED) {
+				return errnoOf(res) // the wake-up came after all
+			}
+			return unix.EAGAIN
+		}
+		if w.Keep {
+			return unix.ETIMEDOUT
+		}
+		res = w.end()
+		if res == -int32(unix.ECANCELED) {
+			return unix.ETIMEDOUT
+		}
+		// Woken (or failed) before the cancel took effect: the wake-up is
+		// reported, not lost.
+		return errnoOf(res)
 	}
-	theMux.release(w.o)
-	w.o = nil
-	return errnoOf(res)
 }
 
 // end cancels w.o and waits for its completion, which it returns.
