@@ -94,5 +94,12 @@
 // a sleep in the scheduler, transparently restarted). When that thread
 // exits (a goroutine ending while locked to its thread) the kernel cancels
 // its waits: they return as spurious wake-ups (EINTR), and the caller
-// re-checks and waits again.
+// re-checks and waits again. A parked wait also loads its word every two
+// seconds: if the word changed while no completion came (a lost wake-up;
+// seen once under heavy load, never reproduced), the wait ends as EAGAIN
+// and the caller re-checks, so such a loss costs a delay, not a hang.
+// The task work may interrupt a system call of that thread that the
+// kernel never restarts (msgrcv, semop, epoll_wait) with EINTR; Go code
+// retries those anyway, as the runtime's own preemption signals cause the
+// same.
 package futexwait
