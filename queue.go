@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,9 +51,10 @@ import (
 // one locked OS thread while it lasts, as a blocking C call does.
 // A program that asks os/signal for SIGURG will see these signals.
 type Queue struct {
-	sys *System
-	key Key
-	id  int
+	sys  *System
+	key  Key
+	id   int
+	spin atomic.Int32 // SetSpin's n+1, or 0 for QueueSpin
 }
 
 // CreateQueue creates a new message queue with permission bits perm
@@ -237,19 +239,27 @@ func (q *Queue) ReceiveWith(ctx context.Context, buf []byte, typ int64, opts Rec
 // until it completes or ctx is done, as Queue's documentation describes.
 // busy is the errno of the IPC_NOWAIT call when it would have to wait.
 func (q *Queue) wait(ctx context.Context, op string, busy syscall.Errno, call func(flag int) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	spins := q.spins()
+	if ctx.Done() != nil || spins > 0 {
+		// Without a context and without spinning the blocking call below
+		// is the first: through purego it makes its own IPC_NOWAIT attempt.
+		if done, err := q.spinTry(ctx, op, spins, busy, call); done {
+			return err
+		}
+	}
 	if ctx.Done() == nil {
 		for {
 			err := call(0)
 			if err != syscall.EINTR {
+				if spins > 0 {
+					err = removed(err)
+				}
 				return q.wrap(op, err)
 			}
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := call(unix.IPC_NOWAIT); err != busy {
-		return q.wrap(op, err)
 	}
 
 	runtime.LockOSThread()
@@ -285,7 +295,7 @@ func (q *Queue) wait(ctx context.Context, op string, busy syscall.Errno, call fu
 		}
 		err = call(0)
 		if err != syscall.EINTR {
-			err = q.wrap(op, err)
+			err = q.wrap(op, removed(err))
 			break
 		}
 	}

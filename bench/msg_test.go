@@ -25,18 +25,31 @@ const msgSize = 64
 // msgRow is one row of the message-queue round trips: its name and the
 // implementation both processes run ("C" for c/msg.c; otherwise the first
 // argument of internal/msgbench).
-type msgRow struct{ Name, Impl string }
+// Env, if set, is added to both processes' environment.
+type msgRow struct{ Name, Impl, Env string }
 
 // msgRows are the rows of a message-queue round trip: C, each
 // implementation of the contract built into this binary, and the safe API
-// (internal/msgbench's "safe") under the name safe. Both processes of a
-// row run the same implementation, as both run C in the C row.
+// (internal/msgbench's "safe") under the name safe, and the safe API
+// without its spin before blocking (SetSpin(0), through MSGBENCH_SPIN=0)
+// under safe-nospin. Both processes of a row run the same implementation,
+// as both run C in the C row.
 func msgRows(safe string) []msgRow {
-	rows := []msgRow{{"C", "C"}}
+	rows := []msgRow{{"C", "C", ""}}
 	for _, sys := range impls.All() {
-		rows = append(rows, msgRow{sys.Name, sys.Name})
+		rows = append(rows, msgRow{sys.Name, sys.Name, ""})
 	}
-	return append(rows, msgRow{safe, "safe"})
+	return append(rows, msgRow{safe, "safe", ""}, msgRow{safe + "-nospin", "safe", "MSGBENCH_SPIN=0"})
+}
+
+// withEnv adds env, if set, to the environment of the commands.
+func withEnv(env string, cmds ...*exec.Cmd) {
+	if env == "" {
+		return
+	}
+	for _, c := range cmds {
+		c.Env = append(os.Environ(), env)
+	}
 }
 
 // BenchmarkMsgRoundTrip: a 64-byte System V message there and back between
@@ -53,6 +66,7 @@ func BenchmarkMsgRoundTrip(b *testing.B) {
 			args := []string{strconv.Itoa(id), strconv.Itoa(msgSize), strconv.Itoa(b.N)}
 			ping := msgEndpoint(b, row.Impl, "sysv", "ping", args...)
 			pong := msgEndpoint(b, row.Impl, "sysv", "pong", args...)
+			withEnv(row.Env, ping, pong)
 			b.ReportMetric(runPingPong(b, ping, pong), "ns/op")
 		})
 	}
@@ -73,6 +87,7 @@ func BenchmarkMqRoundTrip(b *testing.B) {
 			args := []string{to, from, strconv.Itoa(msgSize), strconv.Itoa(b.N)}
 			ping := msgEndpoint(b, row.Impl, "mq", "ping", args...)
 			pong := msgEndpoint(b, row.Impl, "mq", "pong", args...)
+			withEnv(row.Env, ping, pong)
 			b.ReportMetric(runPingPong(b, ping, pong), "ns/op")
 		})
 	}

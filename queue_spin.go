@@ -1,0 +1,100 @@
+package shmmap
+
+import (
+	"context"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// QueueSpin is how many times, by default, Send, Receive and their Context
+// forms retry a call that would block before they block in the kernel:
+// each retry comes after runtime.Gosched and a sched_yield (see Queue's
+// "Spinning before blocking"). Queue.SetSpin changes it per queue. It is
+// the number of yielding rounds of package ring's spin (ring's
+// spinYields), for the same reason.
+const QueueSpin = 16
+
+// spinYield yields the CPU before retry i (from 0): to other threads and
+// processes (the peer that will answer may be waiting for this CPU), and
+// from the second retry on first to this process's other goroutines. The
+// first retry skips runtime.Gosched, which costs about as much as the
+// system call (a pass through the scheduler, ~200ns): in the round trip
+// between two processes on one CPU that retry is the one that finds the
+// answer, and a goroutine of this process that would answer, with
+// GOMAXPROCS 1, runs one retry later. sched_yield never blocks, so it is a
+// raw system call, which the scheduler does not see.
+func spinYield(i int) {
+	if i > 0 {
+		runtime.Gosched()
+	}
+	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+}
+
+// SetSpin sets how many times a call on q that would block retries, each
+// after yielding the CPU, before it blocks in the kernel: 0 blocks at once
+// (as before the spin existed), a negative n restores the default,
+// QueueSpin. It affects calls that start afterwards, through this *Queue
+// value only, and may be called concurrently with them.
+func (q *Queue) SetSpin(n int) {
+	switch {
+	case n < 0:
+		q.spin.Store(0)
+	default:
+		q.spin.Store(int32(min(n, 1<<30)) + 1)
+	}
+}
+
+// spins returns the number of yielding retries (see SetSpin).
+func (q *Queue) spins() int {
+	if v := q.spin.Load(); v > 0 {
+		return int(v - 1)
+	}
+	return QueueSpin
+}
+
+// spinTry makes call with IPC_NOWAIT up to 1+spins times, yielding the
+// CPU between attempts, while it fails with busy (the errno of a call that
+// would block) and ctx is not done. It reports whether the call is over:
+// err is then its result (nil, a *QueueError for op, or ctx.Err() if ctx
+// ended during the spin); otherwise the caller must block.
+//
+// Every attempt is the kernel's own IPC_NOWAIT call, so a message is taken
+// only by an attempt that succeeds, and msgtyp, MSG_EXCEPT and MSG_NOERROR
+// select and truncate exactly as in the blocking call. The queue may be
+// removed between two attempts: the next then fails with EINVAL (its id no
+// longer names a queue) where a caller blocked in the kernel would have
+// failed with EIDRM, so EINVAL after a busy attempt is reported as EIDRM
+// (the arguments were already accepted by that attempt).
+func (q *Queue) spinTry(ctx context.Context, op string, spins int, busy syscall.Errno, call func(flag int) error) (done bool, err error) {
+	for i := 0; ; i++ {
+		err = call(unix.IPC_NOWAIT)
+		if err == syscall.EINTR {
+			continue // an IPC_NOWAIT call does not sleep; a safeguard
+		}
+		if err != busy {
+			if i > 0 {
+				err = removed(err)
+			}
+			return true, q.wrap(op, err)
+		}
+		if i >= spins {
+			return false, nil
+		}
+		spinYield(i)
+		if err := ctx.Err(); err != nil {
+			return true, err
+		}
+	}
+}
+
+// removed turns EINVAL, from a call made after one that found the queue
+// busy (and so accepted the arguments), into EIDRM: the queue was removed
+// in between, which a caller blocked in the kernel sees as EIDRM.
+func removed(err error) error {
+	if err == syscall.EINVAL {
+		return syscall.EIDRM
+	}
+	return err
+}
