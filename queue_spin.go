@@ -32,6 +32,10 @@ func spinYield(i int) {
 	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 }
 
+// spinHook, if set (by tests, before the calls they watch start), is
+// called after each yield of a spin.
+var spinHook func()
+
 // SetSpin sets how many times a call on q that would block retries, each
 // after yielding the CPU, before it blocks in the kernel: 0 blocks at once
 // (as before the spin existed), a negative n restores the default,
@@ -83,6 +87,9 @@ func (q *Queue) spinTry(ctx context.Context, op string, spins int, busy syscall.
 			return false, nil
 		}
 		spinYield(i)
+		if spinHook != nil {
+			spinHook()
+		}
 		if err := ctx.Err(); err != nil {
 			return true, err
 		}
