@@ -156,17 +156,19 @@ func (q *Queue) receive(op string, ctx context.Context, buf []byte, wait bool) (
 }
 
 // do makes c's attempt, one mq_timedsend or mq_timedreceive on the
-// non-blocking descriptor, once; if that fails with EAGAIN and wait is set
-// it waits in the poller until an attempt succeeds or fails otherwise, or
-// ctx ends.
+// non-blocking descriptor; if that fails with EAGAIN and wait is set it
+// retries up to q.spins() times, each after yielding the CPU, and then
+// waits in the poller until an attempt succeeds or fails otherwise, or ctx
+// ends.
 func (q *Queue) do(op string, ctx context.Context, c *call, wait bool) error {
-	if wait && ctx.Done() == nil && q.waited.Load() {
+	spins := q.spins()
+	if wait && spins == 0 && ctx.Done() == nil && q.waited.Load() {
 		// A queue calls have waited on before, likely to wait again:
 		// the waiter's first attempt (which the poller makes before it
 		// waits) is the only one, rather than the second.
 		return q.wait(op, ctx, c)
 	}
-	for {
+	for i := 0; ; {
 		q.fdmu.RLock()
 		if q.fdClosed {
 			q.fdmu.RUnlock()
@@ -174,8 +176,20 @@ func (q *Queue) do(op string, ctx context.Context, c *call, wait bool) error {
 		}
 		c.attempt(q.fd)
 		q.fdmu.RUnlock()
-		if c.err != unix.EINTR {
+		if c.err == unix.EINTR {
+			continue
+		}
+		if c.err != unix.EAGAIN || !wait || i >= spins {
 			break
+		}
+		// Spin: see the package documentation.
+		spinYield(i)
+		i++
+		if spinHook != nil {
+			spinHook()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
 	switch {

@@ -1,0 +1,56 @@
+package posixmq
+
+import (
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// Spin is how many times, by default, Send, Receive and their Context
+// forms retry a call that would wait, each after yielding the CPU, before
+// they wait in the poller (see the package documentation, "Spinning before
+// waiting"). Queue.SetSpin changes it per queue. It is shmmap.QueueSpin,
+// and the number of yielding rounds of package ring's spin.
+const Spin = 16
+
+// spinHook, if set (by tests, before the calls they watch start), is
+// called after each yield of a spin.
+var spinHook func()
+
+// SetSpin sets how many times a Send or Receive on q (or a Context form)
+// that would wait retries, each after yielding the CPU, before it waits in
+// the poller: 0 waits at once, as before the spin existed, and a negative
+// n restores the default, Spin. It affects calls that start afterwards,
+// and may be called concurrently with them. It has no effect on a queue
+// opened with O_NONBLOCK, whose calls never wait.
+func (q *Queue) SetSpin(n int) {
+	if n < 0 {
+		q.spin.Store(0)
+		return
+	}
+	q.spin.Store(int32(min(n, 1<<30)) + 1)
+}
+
+// spins returns the number of yielding retries (see SetSpin).
+func (q *Queue) spins() int {
+	if v := q.spin.Load(); v > 0 {
+		return int(v - 1)
+	}
+	return Spin
+}
+
+// spinYield yields the CPU before retry i (from 0): to other threads and
+// processes (the peer that will answer may be waiting for this CPU), and
+// from the second retry on first to this process's other goroutines. The
+// first retry skips runtime.Gosched, which costs about as much as the
+// system call (a pass through the scheduler, ~200ns): in the round trip
+// between two processes on one CPU that retry is the one that finds the
+// answer, and a goroutine of this process that would answer, with
+// GOMAXPROCS 1, runs one retry later. sched_yield never blocks, so it is a
+// raw system call, which the scheduler does not see.
+func spinYield(i int) {
+	if i > 0 {
+		runtime.Gosched()
+	}
+	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+}
