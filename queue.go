@@ -48,16 +48,16 @@ import (
 // Before any of this, a call that would block is retried: after the first
 // IPC_NOWAIT attempt fails because the queue is full (has no matching
 // message), it is made again with IPC_NOWAIT up to QueueSpin times (see
-// SetSpin), each time after yielding the CPU (sched_yield, and from the
-// second time runtime.Gosched first), and checking ctx. Only then does the
-// call block as above. When the peer process shares this CPU, as the two
-// ends of a round trip pinned to one CPU do, the yield lets it run and
-// answer, and the next attempt finds the answer: the round trip then costs
-// no blocking system call, hence none of the Go scheduler's handling of one
-// (with GOMAXPROCS 1, sysmon retakes the P of a goroutine blocked in msgrcv
-// and then wakes every 20µs, on the CPU the peer needs). On an idle CPU a
-// yield returns at once, so a call that must wait longer spends a few
-// microseconds polling before it sleeps (bench/msg_test.go,
+// SetSpin), each time after yielding the CPU (sched_yield; with GOMAXPROCS
+// 1, from the second time, runtime.Gosched first), and checking ctx. Only
+// then does the call block as above. When the peer process shares this CPU,
+// as the two ends of a round trip pinned to one CPU do, the yield lets it
+// run and answer, and the next attempt finds the answer: the round trip
+// then costs no blocking system call, hence none of the Go scheduler's
+// handling of one (with GOMAXPROCS 1, sysmon retakes the P of a goroutine
+// blocked in msgrcv and then wakes every 20µs, on the CPU the peer needs).
+// On an idle CPU a yield returns at once, so a call that must wait longer
+// spends a few microseconds polling before it sleeps (bench/msg_test.go,
 // BenchmarkMsgSpinCost, measures it), as package ring's reads do.
 //
 // The semantics are those of the blocking call: every attempt is the
@@ -66,7 +66,10 @@ import (
 // the blocking call. A spinning call is not on the kernel's list of
 // waiters, though: a receiver blocked in msgrcv is handed a message in
 // msgsnd before a spinning one can see it, and a blocked sender gets room
-// before a spinning one. A queue removed during the spin fails the next
+// before a spinning one; and a blocked receiver takes the first message
+// that matches as it arrives, a spinning one the message msgrcv selects
+// among those in the queue when it looks, as a caller arriving then would.
+// A queue removed during the spin fails the next
 // attempt with EINVAL, its id no longer naming a queue, which the call
 // reports as EIDRM, the error of a call blocked at the removal (it had
 // accepted the arguments before); so is EINVAL from the blocking call made

@@ -16,17 +16,19 @@ import (
 // spinYields), for the same reason.
 const QueueSpin = 16
 
-// spinYield yields the CPU before retry i (from 0): to other threads and
-// processes (the peer that will answer may be waiting for this CPU), and
-// from the second retry on first to this process's other goroutines. The
-// first retry skips runtime.Gosched, which costs about as much as the
-// system call (a pass through the scheduler, ~200ns): in the round trip
-// between two processes on one CPU that retry is the one that finds the
-// answer, and a goroutine of this process that would answer, with
-// GOMAXPROCS 1, runs one retry later. sched_yield never blocks, so it is a
-// raw system call, which the scheduler does not see.
-func spinYield(i int) {
-	if i > 0 {
+// spinYield yields the CPU before retry i (from 0) to other threads and
+// processes: the peer that will answer may be waiting for this CPU.
+// sched_yield never blocks, so it is a raw system call, which the
+// scheduler does not see. With gosched set (GOMAXPROCS is 1: no other P
+// can run a goroutine of this process that would answer), it lets this
+// process's other goroutines run first, from the second retry on: in the
+// round trip between two processes on one CPU the first retry is the one
+// that finds the answer, and runtime.Gosched costs about as much as the
+// system call. With more Ps it does not: the goroutine it puts on the
+// global run queue makes the scheduler wake an idle P's thread, which
+// spins looking for work, some 5µs of CPU time each time.
+func spinYield(i int, gosched bool) {
+	if gosched && i > 0 {
 		runtime.Gosched()
 	}
 	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
@@ -72,6 +74,7 @@ func (q *Queue) spins() int {
 // failed with EIDRM, so EINVAL after a busy attempt is reported as EIDRM
 // (the arguments were already accepted by that attempt).
 func (q *Queue) spinTry(ctx context.Context, op string, spins int, busy syscall.Errno, call func(flag int) error) (done bool, err error) {
+	gosched := false
 	for i := 0; ; i++ {
 		err = call(unix.IPC_NOWAIT)
 		if err == syscall.EINTR {
@@ -86,7 +89,10 @@ func (q *Queue) spinTry(ctx context.Context, op string, spins int, busy syscall.
 		if i >= spins {
 			return false, nil
 		}
-		spinYield(i)
+		if i == 0 {
+			gosched = runtime.GOMAXPROCS(0) == 1
+		}
+		spinYield(i, gosched)
 		if spinHook != nil {
 			spinHook()
 		}

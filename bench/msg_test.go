@@ -10,9 +10,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap"
 	"github.com/shmmap/shmmap/impls"
+	"github.com/shmmap/shmmap/posixmq"
 	"github.com/shmmap/shmmap/purego"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
@@ -341,4 +344,70 @@ func startOnOneCPU(b *testing.B, cmds ...*exec.Cmd) {
 			b.Fatalf("start %v: %v", c.Args, err)
 		}
 	}
+}
+
+// BenchmarkMsgSpinCost measures what the safe API's spin before blocking
+// (shmmap.QueueSpin, posixmq.Spin) costs where it does not help: a peer
+// that answers only after about a millisecond, so that every receive spins
+// its whole budget and then blocks. One process: a goroutine sends a
+// 64-byte message every millisecond (time.Sleep: the slow peer), and the
+// benchmark receives them. It reports cpu-ns/wait, the process's CPU time
+// (CLOCK_PROCESS_CPUTIME_ID: all its threads, user and system) per receive, for the default budget (rows
+// Queue, posixmq) and none (SetSpin(0): Queue-nospin, posixmq-nospin); the
+// difference between the two is the spin's cost per wait. Run with
+// -benchtime 300x or so: each op takes a millisecond.
+func BenchmarkMsgSpinCost(b *testing.B) {
+	for _, spin := range []int{-1, 0} {
+		suffix := ""
+		if spin == 0 {
+			suffix = "-nospin"
+		}
+		b.Run("Queue"+suffix, func(b *testing.B) {
+			q, err := shmmap.OpenQueueID(sysvQueue(b))
+			mustf(b, err, "OpenQueueID")
+			q.SetSpin(spin)
+			spinCost(b, func(msg []byte) error { return q.Send(1, msg) }, func(buf []byte) error {
+				_, _, err := q.Receive(buf, 1)
+				return err
+			})
+		})
+		b.Run("posixmq"+suffix, func(b *testing.B) {
+			q, err := posixmq.Open(posixQueue(b), os.O_RDWR, 0, nil)
+			mustf(b, err, "posixmq.Open")
+			defer q.Close()
+			q.SetSpin(spin)
+			spinCost(b, func(msg []byte) error { return q.Send(msg, 0) }, func(buf []byte) error {
+				_, _, err := q.Receive(buf)
+				return err
+			})
+		})
+	}
+}
+
+// spinCost runs BenchmarkMsgSpinCost's loop with send and receive.
+func spinCost(b *testing.B, send func([]byte) error, receive func([]byte) error) {
+	sent := make(chan error, 1)
+	b.ResetTimer()
+	var before, after unix.Timespec
+	mustf(b, unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &before), "clock_gettime")
+	go func() {
+		msg := make([]byte, msgSize)
+		for range b.N {
+			time.Sleep(time.Millisecond) // the slow peer
+			if err := send(msg); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- nil
+	}()
+	buf := make([]byte, msgSize)
+	for range b.N {
+		if err := receive(buf); err != nil {
+			b.Fatalf("receive: %v", err)
+		}
+	}
+	mustf(b, <-sent, "send")
+	mustf(b, unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &after), "clock_gettime")
+	b.ReportMetric(float64(after.Nano()-before.Nano())/float64(b.N), "cpu-ns/wait")
 }

@@ -65,21 +65,21 @@
 //
 // Before waiting in the poller, a call whose first attempt failed with
 // EAGAIN makes it again up to Spin times (see Queue.SetSpin), each time
-// after yielding the CPU (sched_yield, and from the second time
-// runtime.Gosched first) and checking ctx and Close. When the peer process
-// shares this CPU, as the ends of a round trip pinned to one CPU do, the
-// yield lets it run and answer, and the next attempt finds the answer
-// without parking the goroutine or blocking in epoll_pwait; on an idle CPU
-// a yield returns at once, so a call that must wait longer spends a few
-// microseconds polling first (BENCHMARKS.md, and BenchmarkMsgSpinCost in
-// bench/msg_test.go), as package ring's reads do. Every attempt is an
+// after yielding the CPU (sched_yield; with GOMAXPROCS 1, from the second
+// time, runtime.Gosched first) and checking ctx and Close. When the peer
+// process shares this CPU, as the ends of a round trip pinned to one CPU
+// do, the yield lets it run and answer, and the next attempt finds the
+// answer without parking the goroutine or blocking in epoll_pwait; on an
+// idle CPU a yield returns at once, so a call that must wait longer spends
+// a few microseconds polling first (BenchmarkMsgSpinCost in
+// bench/msg_test.go measures it), as package ring's reads do. Every attempt is an
 // mq_timedsend or mq_timedreceive on the non-blocking descriptor, so a
 // message is taken only by one that succeeds, in the kernel's priority
 // order. Calls waiting in the poller are not the kernel's waiters either
-// (the descriptor is non-blocking): every attempt, spinning or woken by
-// the poller, takes its chance when the queue becomes ready, while a C
-// process blocked in mq_receive on the same queue is handed a message by
-// mq_send before any of them can see it. O_NONBLOCK queues never spin.
+// (the descriptor is non-blocking): every attempt, spinning or woken by the
+// poller, takes its chance when the queue becomes ready, while a C process
+// blocked in mq_receive on the same queue is handed a message by mq_send
+// before any of them can see it. O_NONBLOCK queues never spin.
 //
 // # Contexts
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -168,6 +169,7 @@ func (q *Queue) do(op string, ctx context.Context, c *call, wait bool) error {
 		// waits) is the only one, rather than the second.
 		return q.wait(op, ctx, c)
 	}
+	gosched := false
 	for i := 0; ; {
 		q.fdmu.RLock()
 		if q.fdClosed {
@@ -183,7 +185,10 @@ func (q *Queue) do(op string, ctx context.Context, c *call, wait bool) error {
 			break
 		}
 		// Spin: see the package documentation.
-		spinYield(i)
+		if i == 0 {
+			gosched = runtime.GOMAXPROCS(0) == 1
+		}
+		spinYield(i, gosched)
 		i++
 		if spinHook != nil {
 			spinHook()
