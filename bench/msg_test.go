@@ -15,7 +15,6 @@ import (
 
 	"github.com/shmmap/shmmap"
 	"github.com/shmmap/shmmap/impls"
-	"github.com/shmmap/shmmap/posixmq"
 	"github.com/shmmap/shmmap/purego"
 	"github.com/shmmap/shmmap/sysapi"
 	"golang.org/x/sys/unix"
@@ -33,16 +32,14 @@ type msgRow struct{ Name, Impl, Env string }
 
 // msgRows are the rows of a message-queue round trip: C, each
 // implementation of the contract built into this binary, and the safe API
-// (internal/msgbench's "safe") under the name safe, and the safe API
-// without its spin before blocking (SetSpin(0), through MSGBENCH_SPIN=0)
-// under safe-nospin. Both processes of a row run the same implementation,
-// as both run C in the C row.
+// (internal/msgbench's "safe") under the name safe. Both processes of a
+// row run the same implementation, as both run C in the C row.
 func msgRows(safe string) []msgRow {
 	rows := []msgRow{{"C", "C", ""}}
 	for _, sys := range impls.All() {
 		rows = append(rows, msgRow{sys.Name, sys.Name, ""})
 	}
-	return append(rows, msgRow{safe, "safe", ""}, msgRow{safe + "-nospin", "safe", "MSGBENCH_SPIN=0"})
+	return append(rows, msgRow{safe, "safe", ""})
 }
 
 // withEnv adds env, if set, to the environment of the commands.
@@ -61,8 +58,12 @@ func withEnv(env string, cmds ...*exec.Cmd) {
 // answers each type 1 with a type 2 of the same bytes. Rows: C (c/msg.c),
 // cshim and purego (Msgsnd and Msgrcv of the contract) and the safe API
 // (row Queue: shmmap.Queue's Send and Receive), in both processes alike.
+//
+// Row Queue-nospin is the safe API with SetSpin(0) (MSGBENCH_SPIN=0): the
+// spin before blocking off, as before it existed; no target.
 func BenchmarkMsgRoundTrip(b *testing.B) {
-	for _, row := range msgRows("Queue") {
+	rows := append(msgRows("Queue"), msgRow{"Queue-nospin", "safe", "MSGBENCH_SPIN=0"})
+	for _, row := range rows {
 		b.Run(row.Name, func(b *testing.B) {
 			requireMsgImpl(b, row.Impl, "sysv")
 			id := sysvQueue(b)
@@ -346,38 +347,28 @@ func startOnOneCPU(b *testing.B, cmds ...*exec.Cmd) {
 	}
 }
 
-// BenchmarkMsgSpinCost measures what the safe API's spin before blocking
-// (shmmap.QueueSpin, posixmq.Spin) costs where it does not help: a peer
-// that answers only after about a millisecond, so that every receive spins
-// its whole budget and then blocks. One process: a goroutine sends a
-// 64-byte message every millisecond (time.Sleep: the slow peer), and the
-// benchmark receives them. It reports cpu-ns/wait, the process's CPU time
-// (CLOCK_PROCESS_CPUTIME_ID: all its threads, user and system) per receive, for the default budget (rows
-// Queue, posixmq) and none (SetSpin(0): Queue-nospin, posixmq-nospin); the
-// difference between the two is the spin's cost per wait. Run with
-// -benchtime 300x or so: each op takes a millisecond.
+// BenchmarkMsgSpinCost measures what shmmap.Queue's spin before blocking
+// (QueueSpin) costs where it does not help: a peer that answers only after
+// about a millisecond, so that every receive spins its whole budget and
+// then blocks. One process: a goroutine sends a 64-byte message every
+// millisecond (time.Sleep: the slow peer), and the benchmark receives
+// them. It reports cpu-ns/wait, the process's CPU time
+// (CLOCK_PROCESS_CPUTIME_ID: all its threads, user and system) per
+// receive, for the default budget (row Queue) and none (SetSpin(0), row
+// Queue-nospin); the difference between the two is the spin's cost per
+// wait. Run with -benchtime 300x or so: each op takes a millisecond.
 func BenchmarkMsgSpinCost(b *testing.B) {
 	for _, spin := range []int{-1, 0} {
-		suffix := ""
+		name := "Queue"
 		if spin == 0 {
-			suffix = "-nospin"
+			name = "Queue-nospin"
 		}
-		b.Run("Queue"+suffix, func(b *testing.B) {
+		b.Run(name, func(b *testing.B) {
 			q, err := shmmap.OpenQueueID(sysvQueue(b))
 			mustf(b, err, "OpenQueueID")
 			q.SetSpin(spin)
 			spinCost(b, func(msg []byte) error { return q.Send(1, msg) }, func(buf []byte) error {
 				_, _, err := q.Receive(buf, 1)
-				return err
-			})
-		})
-		b.Run("posixmq"+suffix, func(b *testing.B) {
-			q, err := posixmq.Open(posixQueue(b), os.O_RDWR, 0, nil)
-			mustf(b, err, "posixmq.Open")
-			defer q.Close()
-			q.SetSpin(spin)
-			spinCost(b, func(msg []byte) error { return q.Send(msg, 0) }, func(buf []byte) error {
-				_, _, err := q.Receive(buf)
 				return err
 			})
 		})

@@ -27,9 +27,8 @@
 // poller reports the queue ready, until the call stops failing with
 // EAGAIN. (The poller makes one such call before it first waits, since
 // readiness it saw earlier is forgotten then; so once a call has waited on
-// the queue, Send and Receive without a context and without a spin, see
-// below, go to it directly and make that their only attempt when the
-// queue is ready.) A blocked call costs a parked goroutine, not an OS thread: a
+// the queue, Send and Receive without a context go to it directly and
+// make that their only attempt when the queue is ready.) A blocked call costs a parked goroutine, not an OS thread: a
 // thousand goroutines waiting on a thousand queues run on GOMAXPROCS
 // threads and a few more.
 //
@@ -60,26 +59,6 @@
 // the Go scheduler parks and readies its goroutine (see BENCHMARKS.md for
 // the round trip). It is the price of waits that hold no
 // OS thread and of contexts that interrupt them.
-//
-// # Spinning before waiting
-//
-// Before waiting in the poller, a call whose first attempt failed with
-// EAGAIN makes it again up to Spin times (see Queue.SetSpin), each time
-// after yielding the CPU (sched_yield; with GOMAXPROCS 1, from the second
-// time, runtime.Gosched first) and checking ctx and Close. When the peer
-// process shares this CPU, as the ends of a round trip pinned to one CPU
-// do, the yield lets it run and answer, and the next attempt finds the
-// answer without parking the goroutine or blocking in epoll_pwait; on an
-// idle CPU a yield returns at once, so a call that must wait longer spends
-// a few microseconds polling first (BenchmarkMsgSpinCost in
-// bench/msg_test.go measures it), as package ring's reads do. Every attempt is an
-// mq_timedsend or mq_timedreceive on the non-blocking descriptor, so a
-// message is taken only by one that succeeds, in the kernel's priority
-// order. Calls waiting in the poller are not the kernel's waiters either
-// (the descriptor is non-blocking): every attempt, spinning or woken by the
-// poller, takes its chance when the queue becomes ready, while a C process
-// blocked in mq_receive on the same queue is handed a message by mq_send
-// before any of them can see it. O_NONBLOCK queues never spin.
 //
 // # Contexts
 //

@@ -36,9 +36,8 @@ type Queue struct {
 	// Once it exists, its file owns fd; until then, cleanup closes fd if
 	// q is dropped unclosed.
 	base    *waiter
-	baseErr error        // why fd cannot be a waiter (the poller refused it)
-	waited  atomic.Bool  // base exists: see do
-	spin    atomic.Int32 // SetSpin's n+1, or 0 for Spin
+	baseErr error       // why fd cannot be a waiter (the poller refused it)
+	waited  atomic.Bool // base exists: see do
 	cleanup runtime.Cleanup
 
 	// fd is the descriptor Open got, on which Send and Receive make

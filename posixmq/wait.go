@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -157,20 +156,17 @@ func (q *Queue) receive(op string, ctx context.Context, buf []byte, wait bool) (
 }
 
 // do makes c's attempt, one mq_timedsend or mq_timedreceive on the
-// non-blocking descriptor; if that fails with EAGAIN and wait is set it
-// retries up to q.spins() times, each after yielding the CPU, and then
-// waits in the poller until an attempt succeeds or fails otherwise, or ctx
-// ends.
+// non-blocking descriptor, once; if that fails with EAGAIN and wait is set
+// it waits in the poller until an attempt succeeds or fails otherwise, or
+// ctx ends.
 func (q *Queue) do(op string, ctx context.Context, c *call, wait bool) error {
-	spins := q.spins()
-	if wait && spins == 0 && ctx.Done() == nil && q.waited.Load() {
+	if wait && ctx.Done() == nil && q.waited.Load() {
 		// A queue calls have waited on before, likely to wait again:
 		// the waiter's first attempt (which the poller makes before it
 		// waits) is the only one, rather than the second.
 		return q.wait(op, ctx, c)
 	}
-	gosched := false
-	for i := 0; ; {
+	for {
 		q.fdmu.RLock()
 		if q.fdClosed {
 			q.fdmu.RUnlock()
@@ -178,23 +174,8 @@ func (q *Queue) do(op string, ctx context.Context, c *call, wait bool) error {
 		}
 		c.attempt(q.fd)
 		q.fdmu.RUnlock()
-		if c.err == unix.EINTR {
-			continue
-		}
-		if c.err != unix.EAGAIN || !wait || i >= spins {
+		if c.err != unix.EINTR {
 			break
-		}
-		// Spin: see the package documentation.
-		if i == 0 {
-			gosched = runtime.GOMAXPROCS(0) == 1
-		}
-		spinYield(i, gosched)
-		i++
-		if spinHook != nil {
-			spinHook()
-		}
-		if err := ctx.Err(); err != nil {
-			return err
 		}
 	}
 	switch {

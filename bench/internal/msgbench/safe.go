@@ -56,9 +56,8 @@ func openSafeMq(to, from string, ping bool) (ends, error) {
 	}, nil
 }
 
-// spinEnv returns the spin budget in $MSGBENCH_SPIN, if set: the safe
-// API's rows with SetSpin(n) (BenchmarkMsgRoundTrip's Queue-nospin and
-// BenchmarkMqRoundTrip's posixmq-nospin set 0).
+// spinEnv returns the spin budget in $MSGBENCH_SPIN, if set, for
+// shmmap.Queue's SetSpin (BenchmarkMsgRoundTrip's row Queue-nospin sets 0).
 func spinEnv() (int, bool) {
 	v, ok := os.LookupEnv("MSGBENCH_SPIN")
 	if !ok {
