@@ -60,6 +60,14 @@ import (
 // spends a few microseconds polling before it sleeps (bench/msg_test.go,
 // BenchmarkMsgSpinCost, measures it), as package ring's reads do.
 //
+// A yield is not always short: when another process wants this CPU,
+// sched_yield hands it a whole time slice (milliseconds), while a call
+// blocked in the kernel would have been woken, and run, as soon as the
+// answer came; spinning through such yields made a round trip cost a
+// time slice. So a yield that keeps the caller off the CPU for more than
+// 500µs ends the spin (the call blocks), and calls through the same
+// *Queue do not spin for the next 100ms; then they try again.
+//
 // The semantics are those of the blocking call: every attempt is the
 // kernel's msgsnd or msgrcv, so a message is taken only by an attempt that
 // succeeds, and msgtyp, MSG_EXCEPT, MSG_NOERROR and E2BIG are decided as in
@@ -87,6 +95,9 @@ type Queue struct {
 	key  Key
 	id   int
 	spin atomic.Int32 // SetSpin's n+1, or 0 for QueueSpin
+	// spinOff is the monotime before which calls do not spin (see
+	// spinLongYield), or 0.
+	spinOff atomic.Int64
 }
 
 // CreateQueue creates a new message queue with permission bits perm
@@ -275,6 +286,9 @@ func (q *Queue) wait(ctx context.Context, op string, busy syscall.Errno, call fu
 		return err
 	}
 	spins := q.spins()
+	if spins > 0 && q.spinPaused() {
+		spins = 0
+	}
 	if ctx.Done() != nil || spins > 0 {
 		// Without a context and without spinning the blocking call below
 		// is the first: through purego it makes its own IPC_NOWAIT attempt.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,6 +33,30 @@ func spinYield(i int, gosched bool) {
 		runtime.Gosched()
 	}
 	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+}
+
+// A yield that keeps the caller off the CPU for longer than spinLongYield
+// means the CPU went to something other than a peer that answers at once:
+// another process that wants the CPU (sched_yield hands it a whole time
+// slice, milliseconds, while a blocked call would have been woken as soon
+// as the answer came) or a peer with work to do, for which a blocking call
+// costs little more. The call then stops spinning and blocks, and calls on
+// the same *Queue do not spin for spinBackoff (then try again).
+const (
+	spinLongYield = 500 * time.Microsecond
+	spinBackoff   = 100 * time.Millisecond
+)
+
+// monoStart is the origin of monotime.
+var monoStart = time.Now()
+
+// monotime returns the monotonic clock's time since monoStart, ns.
+func monotime() time.Duration { return time.Since(monoStart) }
+
+// spinPaused reports whether a long yield has paused q's spinning.
+func (q *Queue) spinPaused() bool {
+	off := q.spinOff.Load()
+	return off != 0 && monotime() < time.Duration(off)
 }
 
 // spinHook, if set (by tests, before the calls they watch start), is
@@ -92,12 +117,19 @@ func (q *Queue) spinTry(ctx context.Context, op string, spins int, busy syscall.
 		if i == 0 {
 			gosched = runtime.GOMAXPROCS(0) == 1
 		}
+		t := monotime()
 		spinYield(i, gosched)
 		if spinHook != nil {
 			spinHook()
 		}
 		if err := ctx.Err(); err != nil {
 			return true, err
+		}
+		if now := monotime(); now-t > spinLongYield {
+			// The CPU went to something other than a quick peer: stop
+			// spinning on q for a while, and block.
+			q.spinOff.Store(int64(now + spinBackoff))
+			return false, nil
 		}
 	}
 }

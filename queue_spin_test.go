@@ -288,3 +288,55 @@ func TestQueueSetSpin(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueSpinLongYield: a yield that keeps the caller off the CPU for
+// longer than spinLongYield (here the hook stands in for another process
+// holding the CPU for a time slice) ends the spin: the call blocks in
+// msgrcv after that one yield, and calls on the queue do not spin for
+// spinBackoff.
+func TestQueueSpinLongYield(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, s *System, ns *shmtest.Namespace) {
+		q := newQueue(t, s, IPCPrivate, 0o600)
+		q.SetSpin(forever)
+		yields := new(atomic.Int64)
+		spinHook = func() {
+			yields.Add(1)
+			time.Sleep(2 * spinLongYield) // off the CPU for a long yield
+		}
+		t.Cleanup(func() { spinHook = nil })
+		got := make(chan spinResult, 1)
+		buf := make([]byte, 8)
+		ns.Go(t, func() {
+			typ, n, err := q.Receive(buf, 0)
+			got <- spinResult{typ, n, err}
+		})
+		waitReceivers(t, q, got)
+		if n := yields.Load(); n != 1 {
+			t.Errorf("%d yields before blocking, want 1 (the long one)", n)
+		}
+		if err := q.Send(1, []byte("woken")); err != nil {
+			t.Fatal(err)
+		}
+		if r := <-got; r.err != nil || string(buf[:r.n]) != "woken" {
+			t.Errorf("the woken Receive: %+v %q", r, buf)
+		}
+		if !q.spinPaused() {
+			t.Fatal("no pause after a long yield")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		ns.Go(t, func() {
+			typ, n, err := q.ReceiveContext(ctx, buf, 0)
+			got <- spinResult{typ, n, err}
+		})
+		waitReceivers(t, q, got)
+		paused := q.spinPaused()
+		cancel()
+		if r := <-got; r.err != context.Canceled {
+			t.Errorf("cancelled ReceiveContext: %+v", r)
+		}
+		if n := yields.Load(); paused && n != 1 {
+			t.Errorf("%d yields in all, want the one: calls spun while paused", n)
+		}
+	})
+}
