@@ -47,6 +47,10 @@ const (
 	spinBackoff   = 100 * time.Millisecond
 )
 
+// longYield is spinLongYield; tests that watch a spin raise it, so that a
+// loaded machine does not pause the spin under them.
+var longYield = spinLongYield
+
 // monoStart is the origin of monotime.
 var monoStart = time.Now()
 
@@ -125,7 +129,7 @@ func (q *Queue) spinTry(ctx context.Context, op string, spins int, busy syscall.
 		if err := ctx.Err(); err != nil {
 			return true, err
 		}
-		if now := monotime(); now-t > spinLongYield {
+		if now := monotime(); now-t > longYield {
 			// The CPU went to something other than a quick peer: stop
 			// spinning on q for a while, and block.
 			q.spinOff.Store(int64(now + spinBackoff))

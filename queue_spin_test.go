@@ -16,7 +16,9 @@ import (
 const forever = 1 << 30
 
 // watchSpin installs spinHook for the test: the returned channel is closed
-// at the first yield of a spin, and n counts the yields.
+// at the first yield of a spin, and n counts the yields. It also turns off
+// the pause after a long yield (see TestQueueSpinLongYield), which a
+// loaded machine could otherwise trigger under the test.
 func watchSpin(t *testing.T) (spinning <-chan struct{}, n *atomic.Int64) {
 	ch := make(chan struct{})
 	n = new(atomic.Int64)
@@ -25,8 +27,19 @@ func watchSpin(t *testing.T) (spinning <-chan struct{}, n *atomic.Int64) {
 			close(ch)
 		}
 	}
-	t.Cleanup(func() { spinHook = nil })
+	longYield = time.Hour
+	t.Cleanup(func() { spinHook, longYield = nil, spinLongYield })
 	return ch, n
+}
+
+// awaitSpin waits until spinning is closed, for at most 10s.
+func awaitSpin(t *testing.T, spinning <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-spinning:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call did not spin within 10s")
+	}
 }
 
 type spinResult struct {
@@ -169,7 +182,7 @@ func TestQueueSpinContext(t *testing.T) {
 		ctx, cancel = context.WithCancel(context.Background())
 		sent := make(chan error, 1)
 		ns.Go(t, func() { sent <- q.SendContext(ctx, 2, []byte("more")) })
-		<-spinning
+		awaitSpin(t, spinning)
 		cancel()
 		if err := <-sent; err != context.Canceled {
 			t.Errorf("cancelled send while spinning: %v, want context.Canceled", err)
@@ -205,7 +218,7 @@ func TestQueueSpinRemoved(t *testing.T) {
 		spinning, _ := watchSpin(t)
 		sent := make(chan error, 1)
 		ns.Go(t, func() { sent <- q.Send(1, []byte("more")) })
-		<-spinning
+		awaitSpin(t, spinning)
 		if err := q.Remove(); err != nil {
 			t.Fatal(err)
 		}
