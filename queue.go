@@ -45,20 +45,28 @@ import (
 //
 // # Spinning before blocking
 //
-// Before any of this, a call that would block is retried: after the first
-// IPC_NOWAIT attempt fails because the queue is full (has no matching
-// message), it is made again with IPC_NOWAIT up to QueueSpin times (see
-// SetSpin), each time after yielding the CPU (sched_yield; with GOMAXPROCS
-// 1, from the second time, runtime.Gosched first), and checking ctx. Only
-// then does the call block as above. When the peer process shares this CPU,
-// as the two ends of a round trip pinned to one CPU do, the yield lets it
-// run and answer, and the next attempt finds the answer: the round trip
-// then costs no blocking system call, hence none of the Go scheduler's
-// handling of one (with GOMAXPROCS 1, sysmon retakes the P of a goroutine
-// blocked in msgrcv and then wakes every 20µs, on the CPU the peer needs).
-// On an idle CPU a yield returns at once, so a call that must wait longer
-// spends a few microseconds polling before it sleeps (bench/msg_test.go,
-// BenchmarkMsgSpinCost, measures it), as package ring's reads do.
+// With SetSpin(n), n > 0, a call that would block is retried before any
+// of this: after the first IPC_NOWAIT attempt fails because the queue is
+// full (has no matching message), it is made again with IPC_NOWAIT up to n
+// times, each time after yielding the CPU (sched_yield; with GOMAXPROCS 1,
+// from the second time, runtime.Gosched first), and checking ctx. Only then
+// does the call block as above. When the peer process shares this CPU, as
+// the two ends of a round trip pinned to one CPU do, the yield lets it run
+// and answer, and the next attempt finds the answer: the round trip then
+// costs no blocking system call, hence none of the Go scheduler's handling
+// of one (with GOMAXPROCS 1, sysmon retakes the P of a goroutine blocked
+// in msgrcv and then wakes every 20µs, on the CPU the peer needs); with
+// the ends on two CPUs, a peer that answers within the spin is seen
+// without either end sleeping. On an idle CPU a yield returns at once, so
+// a call that must wait longer spends a few microseconds polling before it
+// sleeps (bench/msg_test.go, BenchmarkMsgSpinCost, measures it), as
+// package ring's reads do.
+//
+// Queues do not spin by default: the gain is a fraction of a round trip
+// (in BenchmarkMsgRoundTrip, pinned to one CPU, from 1.5–1.9× C's time to
+// 1.1–1.6×, on a shared machine: each answer still costs a failed attempt
+// and a sched_yield more than C's one blocking msgrcv), and the hazard
+// below is only bounded by a heuristic.
 //
 // A yield is not always short: when another process wants this CPU,
 // sched_yield hands it a whole time slice (milliseconds), while a call
@@ -77,11 +85,10 @@ import (
 // before a spinning one; and a blocked receiver takes the first message
 // that matches as it arrives, a spinning one the message msgrcv selects
 // among those in the queue when it looks, as a caller arriving then would.
-// A queue removed during the spin fails the next
-// attempt with EINVAL, its id no longer naming a queue, which the call
-// reports as EIDRM, the error of a call blocked at the removal (it had
-// accepted the arguments before); so is EINVAL from the blocking call made
-// after a spin.
+// A queue removed during the spin fails the next attempt with EINVAL, its
+// id no longer naming a queue, which the call reports as EIDRM, the error
+// of a call blocked at the removal (it had accepted the arguments before);
+// so is EINVAL from the blocking call made after a spin.
 //
 // No message is lost or duplicated: the kernel either completes the call
 // (the message is sent, or removed from the queue and copied out; it is
@@ -94,7 +101,7 @@ type Queue struct {
 	sys  *System
 	key  Key
 	id   int
-	spin atomic.Int32 // SetSpin's n+1, or 0 for QueueSpin
+	spin atomic.Int32 // SetSpin's n: 0 blocks at once
 	// spinOff is the monotime before which calls do not spin (see
 	// spinLongYield), or 0.
 	spinOff atomic.Int64

@@ -9,12 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// QueueSpin is how many times, by default, Send, Receive and their Context
-// forms retry a call that would block before they block in the kernel:
-// each retry comes after runtime.Gosched and a sched_yield (see Queue's
-// "Spinning before blocking"). Queue.SetSpin changes it per queue. It is
-// the number of yielding rounds of package ring's spin (ring's
-// spinYields), for the same reason.
+// QueueSpin is a spin budget for Queue.SetSpin that suits two processes
+// that share one CPU: the number of yielding rounds of package ring's spin
+// (ring's spinYields). A Queue does not spin unless SetSpin asks it to
+// (see Queue's "Spinning before blocking" for why).
 const QueueSpin = 16
 
 // spinYield yields the CPU before retry i (from 0) to other threads and
@@ -68,26 +66,15 @@ func (q *Queue) spinPaused() bool {
 var spinHook func()
 
 // SetSpin sets how many times a call on q that would block retries, each
-// after yielding the CPU, before it blocks in the kernel: 0 blocks at once
-// (as before the spin existed), a negative n restores the default,
-// QueueSpin. It affects calls that start afterwards, through this *Queue
-// value only, and may be called concurrently with them.
-func (q *Queue) SetSpin(n int) {
-	switch {
-	case n < 0:
-		q.spin.Store(0)
-	default:
-		q.spin.Store(int32(min(n, 1<<30)) + 1)
-	}
-}
+// after yielding the CPU, before it blocks in the kernel (see Queue,
+// "Spinning before blocking"): 0 or a negative n, the default, blocks at
+// once; QueueSpin suits a peer on the same CPU. It affects calls that
+// start afterwards, through this *Queue value only, and may be called
+// concurrently with them.
+func (q *Queue) SetSpin(n int) { q.spin.Store(int32(min(max(n, 0), 1<<30))) }
 
 // spins returns the number of yielding retries (see SetSpin).
-func (q *Queue) spins() int {
-	if v := q.spin.Load(); v > 0 {
-		return int(v - 1)
-	}
-	return QueueSpin
-}
+func (q *Queue) spins() int { return int(q.spin.Load()) }
 
 // spinTry makes call with IPC_NOWAIT up to 1+spins times, yielding the
 // CPU between attempts, while it fails with busy (the errno of a call that

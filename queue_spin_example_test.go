@@ -7,18 +7,17 @@ import (
 	"github.com/shmmap/shmmap"
 )
 
-// A queue whose answers come slowly (after milliseconds, say) gains
-// nothing from the spin before blocking: SetSpin(0) blocks at once, and
-// SetSpin(-1) restores the default, QueueSpin. Here a goroutine answers,
-// whenever the scheduler runs it: Receive spins, then blocks if it must.
+// A queue whose peer runs on the same CPU and answers at once can spin
+// before blocking (see Queue, "Spinning before blocking"); SetSpin(0)
+// turns it off again. Here a goroutine answers, whenever the scheduler
+// runs it: Receive spins, then blocks if it must.
 func ExampleQueue_SetSpin() {
 	q, err := shmmap.CreateQueue(shmmap.IPCPrivate, 0o600)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer q.Remove()
-	q.SetSpin(0)
-	q.SetSpin(-1) // back to QueueSpin yields before blocking
+	q.SetSpin(shmmap.QueueSpin)
 
 	go func() {
 		if err := q.Send(7, []byte("answer")); err != nil {

@@ -230,7 +230,6 @@ func TestQueueSpinRemoved(t *testing.T) {
 
 // TestQueueSpinThenBlocks: a Receive with a budget of 3 yields 3 times,
 // then blocks in msgrcv (its thread's wchan), and a later Send wakes it.
-// The default budget, QueueSpin, is exercised by TestQueueBlockingWakes.
 func TestQueueSpinThenBlocks(t *testing.T) {
 	forEachImpl(t, func(t *testing.T, s *System, ns *shmtest.Namespace) {
 		q := newQueue(t, s, IPCPrivate, 0o600)
@@ -291,10 +290,13 @@ func TestQueueSpinAfterBlocked(t *testing.T) {
 	})
 }
 
-// TestQueueSetSpin: SetSpin's budgets, and the default.
+// TestQueueSetSpin: SetSpin's budgets, and the default (none).
 func TestQueueSetSpin(t *testing.T) {
 	q := &Queue{}
-	for _, c := range []struct{ set, want int }{{-1, QueueSpin}, {0, 0}, {5, 5}, {-7, QueueSpin}, {forever, forever}} {
+	if got := q.spins(); got != 0 {
+		t.Errorf("a new Queue spins %d times, want 0", got)
+	}
+	for _, c := range []struct{ set, want int }{{QueueSpin, QueueSpin}, {0, 0}, {5, 5}, {-7, 0}, {forever, forever}} {
 		q.SetSpin(c.set)
 		if got := q.spins(); got != c.want {
 			t.Errorf("SetSpin(%d): %d yields, want %d", c.set, got, c.want)

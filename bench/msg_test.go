@@ -59,10 +59,10 @@ func withEnv(env string, cmds ...*exec.Cmd) {
 // cshim and purego (Msgsnd and Msgrcv of the contract) and the safe API
 // (row Queue: shmmap.Queue's Send and Receive), in both processes alike.
 //
-// Row Queue-nospin is the safe API with SetSpin(0) (MSGBENCH_SPIN=0): the
-// spin before blocking off, as before it existed; no target.
+// Row Queue-spin is the safe API with SetSpin(shmmap.QueueSpin)
+// (MSGBENCH_SPIN=16): a bounded spin before blocking; no target.
 func BenchmarkMsgRoundTrip(b *testing.B) {
-	rows := append(msgRows("Queue"), msgRow{"Queue-nospin", "safe", "MSGBENCH_SPIN=0"})
+	rows := append(msgRows("Queue"), msgRow{"Queue-spin", "safe", fmt.Sprintf("MSGBENCH_SPIN=%d", shmmap.QueueSpin)})
 	for _, row := range rows {
 		b.Run(row.Name, func(b *testing.B) {
 			requireMsgImpl(b, row.Impl, "sysv")
@@ -348,20 +348,20 @@ func startOnOneCPU(b *testing.B, cmds ...*exec.Cmd) {
 }
 
 // BenchmarkMsgSpinCost measures what shmmap.Queue's spin before blocking
-// (QueueSpin) costs where it does not help: a peer that answers only after
+// (SetSpin(QueueSpin)) costs where it does not help: a peer that answers only after
 // about a millisecond, so that every receive spins its whole budget and
 // then blocks. One process: a goroutine sends a 64-byte message every
 // millisecond (time.Sleep: the slow peer), and the benchmark receives
 // them. It reports cpu-ns/wait, the process's CPU time
 // (CLOCK_PROCESS_CPUTIME_ID: all its threads, user and system) per
-// receive, for the default budget (row Queue) and none (SetSpin(0), row
-// Queue-nospin); the difference between the two is the spin's cost per
-// wait. Run with -benchtime 300x or so: each op takes a millisecond.
+// receive, with SetSpin(QueueSpin) (row Queue-spin) and without (the
+// default, row Queue); the difference between the two is the spin's cost
+// per wait. Run with -benchtime 300x or so: each op takes a millisecond.
 func BenchmarkMsgSpinCost(b *testing.B) {
-	for _, spin := range []int{-1, 0} {
+	for _, spin := range []int{shmmap.QueueSpin, 0} {
 		name := "Queue"
-		if spin == 0 {
-			name = "Queue-nospin"
+		if spin > 0 {
+			name = "Queue-spin"
 		}
 		b.Run(name, func(b *testing.B) {
 			q, err := shmmap.OpenQueueID(sysvQueue(b))

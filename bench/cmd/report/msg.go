@@ -52,16 +52,16 @@ func writeMsgSection(w *strings.Builder, res *results) {
 	writeMsgSpinCost(w, res)
 }
 
-// writeMsgSpinCost notes the row Queue-nospin and writes
+// writeMsgSpinCost notes the row Queue-spin and writes
 // BenchmarkMsgSpinCost: what shmmap.Queue's spin before blocking costs
 // where it does not help.
 func writeMsgSpinCost(w *strings.Builder, res *results) {
 	const family = "BenchmarkMsgSpinCost"
-	if len(res.ns["BenchmarkMsgRoundTrip/Queue-nospin"]) > 0 {
-		fmt.Fprintf(w, "\nQueue-nospin is Queue with SetSpin(0): without the bounded spin (QueueSpin retries, each after a sched_yield) with which Queue's Send and Receive precede a blocking call, so that on one CPU the peer answers during a yield and no call blocks. No target.\n")
+	if len(res.ns["BenchmarkMsgRoundTrip/Queue-spin"]) > 0 {
+		fmt.Fprintf(w, "\nQueue-spin is Queue with SetSpin(QueueSpin): Send and Receive retry a call that would block up to 16 times, each after a sched_yield, before blocking, so that on one CPU the peer answers during a yield and no call blocks. Off by default (see Queue's documentation). No target.\n")
 	}
 	cpu := res.ext["cpu-ns/wait"]
-	if len(cpu[family+"/Queue"]) == 0 {
+	if len(cpu[family+"/Queue-spin"]) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\nWhat the spin costs where it does not help (BenchmarkMsgSpinCost): one process receives 64-byte messages that a goroutine sends every millisecond, so every Receive spins its whole budget and then blocks; CPU time of the process (all threads) per receive, µs.\n\n")

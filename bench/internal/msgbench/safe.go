@@ -57,7 +57,8 @@ func openSafeMq(to, from string, ping bool) (ends, error) {
 }
 
 // spinEnv returns the spin budget in $MSGBENCH_SPIN, if set, for
-// shmmap.Queue's SetSpin (BenchmarkMsgRoundTrip's row Queue-nospin sets 0).
+// shmmap.Queue's SetSpin (BenchmarkMsgRoundTrip's row Queue-spin sets
+// shmmap.QueueSpin).
 func spinEnv() (int, bool) {
 	v, ok := os.LookupEnv("MSGBENCH_SPIN")
 	if !ok {
