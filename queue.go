@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,6 +43,53 @@ import (
 //     uses to preempt goroutines, which every Go program must already
 //     tolerate arriving spuriously; its default action is to ignore it.
 //
+// # Spinning before blocking
+//
+// With SetSpin(n), n > 0, a call that would block is retried before any
+// of this: after the first IPC_NOWAIT attempt fails because the queue is
+// full (has no matching message), it is made again with IPC_NOWAIT up to n
+// times, each time after yielding the CPU (sched_yield; with GOMAXPROCS 1,
+// from the second time, runtime.Gosched first), and checking ctx. Only then
+// does the call block as above. When the peer process shares this CPU, as
+// the two ends of a round trip pinned to one CPU do, the yield lets it run
+// and answer, and the next attempt finds the answer: the round trip then
+// costs no blocking system call, hence none of the Go scheduler's handling
+// of one (with GOMAXPROCS 1, sysmon retakes the P of a goroutine blocked
+// in msgrcv and then wakes every 20µs, on the CPU the peer needs); with
+// the ends on two CPUs, a peer that answers within the spin is seen
+// without either end sleeping. On an idle CPU a yield returns at once, so
+// a call that must wait longer spends a few microseconds polling before it
+// sleeps (bench/msg_test.go, BenchmarkMsgSpinCost, measures it), as
+// package ring's reads do.
+//
+// Queues do not spin by default: the gain is a fraction of a round trip
+// (in BenchmarkMsgRoundTrip, pinned to one CPU, from 1.5–1.9× C's time to
+// 1.1–1.6×, on a shared machine: each answer still costs a failed attempt
+// and a sched_yield more than C's one blocking msgrcv), and the hazard
+// below is only bounded by a heuristic.
+//
+// A yield is not always short: when another process wants this CPU,
+// sched_yield hands it a whole time slice (milliseconds), while a call
+// blocked in the kernel would have been woken, and run, as soon as the
+// answer came; spinning through such yields made a round trip cost a
+// time slice. So a yield that keeps the caller off the CPU for more than
+// 500µs ends the spin (the call blocks), and calls through the same
+// *Queue do not spin for the next 100ms; then they try again.
+//
+// The semantics are those of the blocking call: every attempt is the
+// kernel's msgsnd or msgrcv, so a message is taken only by an attempt that
+// succeeds, and msgtyp, MSG_EXCEPT, MSG_NOERROR and E2BIG are decided as in
+// the blocking call. A spinning call is not on the kernel's list of
+// waiters, though: a receiver blocked in msgrcv is handed a message in
+// msgsnd before a spinning one can see it, and a blocked sender gets room
+// before a spinning one; and a blocked receiver takes the first message
+// that matches as it arrives, a spinning one the message msgrcv selects
+// among those in the queue when it looks, as a caller arriving then would.
+// A queue removed during the spin fails the next attempt with EINVAL, its
+// id no longer naming a queue, which the call reports as EIDRM, the error
+// of a call blocked at the removal (it had accepted the arguments before);
+// so is EINVAL from the blocking call made after a spin.
+//
 // No message is lost or duplicated: the kernel either completes the call
 // (the message is sent, or removed from the queue and copied out; it is
 // then returned even if ctx ended at the same moment) or fails it with
@@ -50,9 +98,13 @@ import (
 // one locked OS thread while it lasts, as a blocking C call does.
 // A program that asks os/signal for SIGURG will see these signals.
 type Queue struct {
-	sys *System
-	key Key
-	id  int
+	sys  *System
+	key  Key
+	id   int
+	spin atomic.Int32 // SetSpin's n: 0 blocks at once
+	// spinOff is the monotime before which calls do not spin (see
+	// spinLongYield), or 0.
+	spinOff atomic.Int64
 }
 
 // CreateQueue creates a new message queue with permission bits perm
@@ -237,19 +289,30 @@ func (q *Queue) ReceiveWith(ctx context.Context, buf []byte, typ int64, opts Rec
 // until it completes or ctx is done, as Queue's documentation describes.
 // busy is the errno of the IPC_NOWAIT call when it would have to wait.
 func (q *Queue) wait(ctx context.Context, op string, busy syscall.Errno, call func(flag int) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	spins := q.spins()
+	if spins > 0 && q.spinPaused() {
+		spins = 0
+	}
+	if ctx.Done() != nil || spins > 0 {
+		// Without a context and without spinning the blocking call below
+		// is the first: through purego it makes its own IPC_NOWAIT attempt.
+		if done, err := q.spinTry(ctx, op, spins, busy, call); done {
+			return err
+		}
+	}
 	if ctx.Done() == nil {
 		for {
 			err := call(0)
 			if err != syscall.EINTR {
+				if spins > 0 {
+					err = removed(err)
+				}
 				return q.wrap(op, err)
 			}
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := call(unix.IPC_NOWAIT); err != busy {
-		return q.wrap(op, err)
 	}
 
 	runtime.LockOSThread()
@@ -285,7 +348,7 @@ func (q *Queue) wait(ctx context.Context, op string, busy syscall.Errno, call fu
 		}
 		err = call(0)
 		if err != syscall.EINTR {
-			err = q.wrap(op, err)
+			err = q.wrap(op, removed(err))
 			break
 		}
 	}

@@ -10,8 +10,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
+	"github.com/shmmap/shmmap"
 	"github.com/shmmap/shmmap/impls"
 	"github.com/shmmap/shmmap/purego"
 	"github.com/shmmap/shmmap/sysapi"
@@ -25,18 +27,29 @@ const msgSize = 64
 // msgRow is one row of the message-queue round trips: its name and the
 // implementation both processes run ("C" for c/msg.c; otherwise the first
 // argument of internal/msgbench).
-type msgRow struct{ Name, Impl string }
+// Env, if set, is added to both processes' environment.
+type msgRow struct{ Name, Impl, Env string }
 
 // msgRows are the rows of a message-queue round trip: C, each
 // implementation of the contract built into this binary, and the safe API
 // (internal/msgbench's "safe") under the name safe. Both processes of a
 // row run the same implementation, as both run C in the C row.
 func msgRows(safe string) []msgRow {
-	rows := []msgRow{{"C", "C"}}
+	rows := []msgRow{{"C", "C", ""}}
 	for _, sys := range impls.All() {
-		rows = append(rows, msgRow{sys.Name, sys.Name})
+		rows = append(rows, msgRow{sys.Name, sys.Name, ""})
 	}
-	return append(rows, msgRow{safe, "safe"})
+	return append(rows, msgRow{safe, "safe", ""})
+}
+
+// withEnv adds env, if set, to the environment of the commands.
+func withEnv(env string, cmds ...*exec.Cmd) {
+	if env == "" {
+		return
+	}
+	for _, c := range cmds {
+		c.Env = append(os.Environ(), env)
+	}
 }
 
 // BenchmarkMsgRoundTrip: a 64-byte System V message there and back between
@@ -45,14 +58,19 @@ func msgRows(safe string) []msgRow {
 // answers each type 1 with a type 2 of the same bytes. Rows: C (c/msg.c),
 // cshim and purego (Msgsnd and Msgrcv of the contract) and the safe API
 // (row Queue: shmmap.Queue's Send and Receive), in both processes alike.
+//
+// Row Queue-spin is the safe API with SetSpin(shmmap.QueueSpin)
+// (MSGBENCH_SPIN=16): a bounded spin before blocking; no target.
 func BenchmarkMsgRoundTrip(b *testing.B) {
-	for _, row := range msgRows("Queue") {
+	rows := append(msgRows("Queue"), msgRow{"Queue-spin", "safe", fmt.Sprintf("MSGBENCH_SPIN=%d", shmmap.QueueSpin)})
+	for _, row := range rows {
 		b.Run(row.Name, func(b *testing.B) {
 			requireMsgImpl(b, row.Impl, "sysv")
 			id := sysvQueue(b)
 			args := []string{strconv.Itoa(id), strconv.Itoa(msgSize), strconv.Itoa(b.N)}
 			ping := msgEndpoint(b, row.Impl, "sysv", "ping", args...)
 			pong := msgEndpoint(b, row.Impl, "sysv", "pong", args...)
+			withEnv(row.Env, ping, pong)
 			b.ReportMetric(runPingPong(b, ping, pong), "ns/op")
 		})
 	}
@@ -73,6 +91,7 @@ func BenchmarkMqRoundTrip(b *testing.B) {
 			args := []string{to, from, strconv.Itoa(msgSize), strconv.Itoa(b.N)}
 			ping := msgEndpoint(b, row.Impl, "mq", "ping", args...)
 			pong := msgEndpoint(b, row.Impl, "mq", "pong", args...)
+			withEnv(row.Env, ping, pong)
 			b.ReportMetric(runPingPong(b, ping, pong), "ns/op")
 		})
 	}
@@ -326,4 +345,60 @@ func startOnOneCPU(b *testing.B, cmds ...*exec.Cmd) {
 			b.Fatalf("start %v: %v", c.Args, err)
 		}
 	}
+}
+
+// BenchmarkMsgSpinCost measures what shmmap.Queue's spin before blocking
+// (SetSpin(QueueSpin)) costs where it does not help: a peer that answers only after
+// about a millisecond, so that every receive spins its whole budget and
+// then blocks. One process: a goroutine sends a 64-byte message every
+// millisecond (time.Sleep: the slow peer), and the benchmark receives
+// them. It reports cpu-ns/wait, the process's CPU time
+// (CLOCK_PROCESS_CPUTIME_ID: all its threads, user and system) per
+// receive, with SetSpin(QueueSpin) (row Queue-spin) and without (the
+// default, row Queue); the difference between the two is the spin's cost
+// per wait. Run with -benchtime 300x or so: each op takes a millisecond.
+func BenchmarkMsgSpinCost(b *testing.B) {
+	for _, spin := range []int{shmmap.QueueSpin, 0} {
+		name := "Queue"
+		if spin > 0 {
+			name = "Queue-spin"
+		}
+		b.Run(name, func(b *testing.B) {
+			q, err := shmmap.OpenQueueID(sysvQueue(b))
+			mustf(b, err, "OpenQueueID")
+			q.SetSpin(spin)
+			spinCost(b, func(msg []byte) error { return q.Send(1, msg) }, func(buf []byte) error {
+				_, _, err := q.Receive(buf, 1)
+				return err
+			})
+		})
+	}
+}
+
+// spinCost runs BenchmarkMsgSpinCost's loop with send and receive.
+func spinCost(b *testing.B, send func([]byte) error, receive func([]byte) error) {
+	sent := make(chan error, 1)
+	b.ResetTimer()
+	var before, after unix.Timespec
+	mustf(b, unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &before), "clock_gettime")
+	go func() {
+		msg := make([]byte, msgSize)
+		for range b.N {
+			time.Sleep(time.Millisecond) // the slow peer
+			if err := send(msg); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- nil
+	}()
+	buf := make([]byte, msgSize)
+	for range b.N {
+		if err := receive(buf); err != nil {
+			b.Fatalf("receive: %v", err)
+		}
+	}
+	mustf(b, <-sent, "send")
+	mustf(b, unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &after), "clock_gettime")
+	b.ReportMetric(float64(after.Nano()-before.Nano())/float64(b.N), "cpu-ns/wait")
 }

@@ -49,6 +49,31 @@ func writeMsgSection(w *strings.Builder, res *results) {
 			fmt.Fprintf(w, "| %s | %s | not measured (skipped: `go test -v -bench RoundTrip` says why) | — | — |\n", f.Title, f.Safe)
 		}
 	}
+	writeMsgSpinCost(w, res)
+}
+
+// writeMsgSpinCost notes the row Queue-spin and writes
+// BenchmarkMsgSpinCost: what shmmap.Queue's spin before blocking costs
+// where it does not help.
+func writeMsgSpinCost(w *strings.Builder, res *results) {
+	const family = "BenchmarkMsgSpinCost"
+	if len(res.ns["BenchmarkMsgRoundTrip/Queue-spin"]) > 0 {
+		fmt.Fprintf(w, "\nQueue-spin is Queue with SetSpin(QueueSpin): Send and Receive retry a call that would block up to 16 times, each after a sched_yield, before blocking, so that on one CPU the peer answers during a yield and no call blocks. Off by default (see Queue's documentation). No target.\n")
+	}
+	cpu := res.ext["cpu-ns/wait"]
+	if len(cpu[family+"/Queue-spin"]) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nWhat the spin costs where it does not help (BenchmarkMsgSpinCost): one process receives 64-byte messages that a goroutine sends every millisecond, so every Receive spins its whole budget and then blocks; CPU time of the process (all threads) per receive, µs.\n\n")
+	fmt.Fprintf(w, "| row | median | min–max |\n|---|---|---|\n")
+	for _, row := range res.row {
+		if !strings.HasPrefix(row, family+"/") {
+			continue
+		}
+		v := cpu[row]
+		lo, hi := v.minMax()
+		fmt.Fprintf(w, "| %s | %.1f | %.1f–%.1f |\n", strings.TrimPrefix(row, family+"/"), v.median()/1000, lo/1000, hi/1000)
+	}
 }
 
 // writeMsgCostSection writes BenchmarkMsgBlockingCall: what the Go runtime

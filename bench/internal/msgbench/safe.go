@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"os"
+	"strconv"
 
 	"github.com/shmmap/shmmap"
 	"github.com/shmmap/shmmap/posixmq"
@@ -14,6 +15,9 @@ func openSafeSysV(id int, out, in int64) (ends, error) {
 	q, err := shmmap.OpenQueueID(id)
 	if err != nil {
 		return nil, err
+	}
+	if n, ok := spinEnv(); ok {
+		q.SetSpin(n)
 	}
 	return funcEnds{
 		s: func(msg []byte) error { return q.Send(out, msg) },
@@ -50,6 +54,21 @@ func openSafeMq(to, from string, ping bool) (ends, error) {
 		},
 		c: func() error { return errors.Join(out.Close(), in.Close()) },
 	}, nil
+}
+
+// spinEnv returns the spin budget in $MSGBENCH_SPIN, if set, for
+// shmmap.Queue's SetSpin (BenchmarkMsgRoundTrip's row Queue-spin sets
+// shmmap.QueueSpin).
+func spinEnv() (int, bool) {
+	v, ok := os.LookupEnv("MSGBENCH_SPIN")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		fail("msgbench: MSGBENCH_SPIN: " + err.Error())
+	}
+	return n, true
 }
 
 // probeSafeSysV and probeSafeMq tell that the safe API is built in: it
