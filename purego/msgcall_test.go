@@ -28,7 +28,8 @@ func privateQueue(t *testing.T) int {
 
 // TestMsgNoAllocs: a send and a receive of a short text (in a struct
 // msgbuf on the stack) or a long one (pooled) allocate nothing, and
-// neither does an mq_send and mq_receive pair.
+// neither does an mq_send and mq_receive pair. (Under the race detector the
+// pool drops buffers at random: the pooled size is not checked there.)
 func TestMsgNoAllocs(t *testing.T) {
 	id := privateQueue(t)
 	for _, size := range []int{64, 4000} {
@@ -43,7 +44,7 @@ func TestMsgNoAllocs(t *testing.T) {
 				t.Fatalf("Msgrcv: %d, %d, %v", typ, n, err)
 			}
 		})
-		if allocs != 0 {
+		if allocs != 0 && !(raceEnabled && size > 256) {
 			t.Errorf("Msgsnd+Msgrcv of %d bytes: %v allocations, want 0", size, allocs)
 		}
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package purego_test
+
+const raceEnabled = false
