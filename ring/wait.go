@@ -23,6 +23,11 @@ const futexOpWake = 1 // FUTEX_WAKE
 // spinYields re-checks each after yielding the CPU (runtime.Gosched for
 // other goroutines, then sched_yield for other processes: the peer may be
 // waiting for this CPU). cring/ring.h spins the same way (SHMRING_SPIN_*).
+// inProcessSpin is how long a blocked call whose peer is in this process,
+// and answered the previous wait within this time, keeps yielding to it
+// after the counted spin, before it sleeps.
+const inProcessSpin = time.Millisecond
+
 const (
 	spinLoads  = 64
 	spinYields = 16
@@ -107,6 +112,7 @@ type waiter struct {
 	peerRole  string
 	peerCheck atomic.Int64 // time.Duration
 	spin      atomic.Int64 // loads<<32 | yields, or -1 for the default
+	quick     atomic.Bool  // the last wait for an in-process peer ended within inProcessSpin
 	st        stats
 }
 
@@ -145,11 +151,34 @@ func (w *waiter) interval() (d time.Duration, check bool) {
 // "not yet".
 func (w *waiter) block(ctx context.Context, try func() error) error {
 	loads, yields := w.spins()
+	inProc := w.peer.Load() == selfPID
+	var start time.Time
+	if inProc {
+		start = time.Now()
+		defer func() { w.quick.Store(time.Since(start) < inProcessSpin) }()
+	}
 	for i := range loads + yields {
 		if err := try(); err != ErrFull && err != ErrEmpty {
 			return err
 		}
 		w.spinWait(i >= loads)
+	}
+	if inProc && loads+yields > 0 && w.quick.Load() {
+		// The peer is a goroutine of this process that answered the last
+		// wait within inProcessSpin: it is likely busy on another P
+		// (copying a large message), so keep yielding to it a while
+		// rather than sleep, whose wake-up costs the peer a system call
+		// and this thread tens of microseconds on a virtual machine. A
+		// peer that was slow last time (an idle ring) gets no such spin.
+		for time.Since(start) < inProcessSpin {
+			if err := try(); err != ErrFull && err != ErrEmpty {
+				return err
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			runtime.Gosched()
+		}
 	}
 	if ctx.Done() != nil {
 		// Cancellation must interrupt the sleep: clearing the word makes a
