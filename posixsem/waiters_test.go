@@ -2,8 +2,6 @@ package posixsem_test
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shmmap/shmmap/internal/futexwait"
+	"github.com/shmmap/shmmap/internal/futexwait/futexwaittest"
 	"github.com/shmmap/shmmap/posixsem"
 	"golang.org/x/sys/unix"
 )
@@ -20,10 +19,10 @@ import (
 // GOMAXPROCS+8 OS threads (issue 14); then each semaphore is posted once
 // and every waiter returns.
 func TestManySemWaiters(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
+	if !futexwaittest.IsChild() {
 		// Measure in a fresh process: earlier tests (cgo waiters, the
 		// thread per waiter) leave threads behind.
-		runChild(t, "^TestManySemWaiters$")
+		futexwaittest.RunChild(t, "^TestManySemWaiters$")
 		return
 	}
 	if !futexwait.Multiplexed() {
@@ -78,7 +77,7 @@ func TestManySemWaiters(t *testing.T) {
 		if waiting == n && armed >= int64(n-futexwait.DefaultDirect) {
 			// With futex_waitv add a thread per 127 waits.
 			limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
-			got := len(must(os.ReadDir("/proc/self/task")))
+			got := futexwaittest.OSThreads(t)
 			t.Logf("%d semaphore waiters blocked: %d OS threads (limit GOMAXPROCS+8+%d = %d)", n, got, futexwait.ThreadsFor(n), limit)
 			if got > limit {
 				t.Errorf("%d OS threads with %d blocked waiters, want at most %d", got, n, limit)
@@ -113,57 +112,22 @@ func TestManySemWaiters(t *testing.T) {
 	}
 }
 
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
-// childEnv marks a test process started by runChild.
-const childEnv = "SHMMAP_FUTEXWAIT_TEST_CHILD"
-
-// runChild runs the tests matching pattern in a fresh process (this test
-// binary) with env added, and logs their verdicts.
-func runChild(t *testing.T, pattern string, env ...string) {
-	t.Helper()
-	args := []string{"-test.run=" + pattern, "-test.count=1", "-test.v"}
-	if testing.Short() {
-		args = append(args, "-test.short")
-	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", strings.Join(env, " "), args, err, out)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.Contains(line, "--- ") || strings.Contains(line, "runs of") || strings.Contains(line, "waiters blocked") {
-			t.Log(strings.TrimSpace(line))
-		}
-	}
-}
-
 // TestMechanisms runs the blocking tests in a child process with each
 // futex wait mechanism forced: the thread per waiter (the fallback), and
 // the multiplexer with no direct waits, so that every sleep goes through
 // io_uring.
 func TestMechanisms(t *testing.T) {
-	if os.Getenv(childEnv) != "" {
+	if futexwaittest.IsChild() {
 		t.Skip("a child process")
 	}
 	tests := "^(TestStress|TestNarrowWakeups|TestCloseWhileWaiting|TestCrossManyWaiters)$"
 	if raceEnabled {
 		tests = "^(TestNarrowWakeups|TestCloseWhileWaiting|TestCrossManyWaiters)$" // TestStress is slow under the race detector
 	}
-	for _, env := range [][]string{
-		{futexwait.EnvMechanism + "=" + futexwait.Thread},
-		{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"},
-		{futexwait.EnvMechanism + "=" + futexwait.Waitv, futexwait.EnvDirect + "=0"},
-	} {
+	for _, env := range futexwaittest.Forced() {
 		t.Run(strings.Join(env, ","), func(t *testing.T) {
-			runChild(t, tests, env...)
-			runChild(t, "^TestManySemWaiters$", env...)
+			futexwaittest.RunChild(t, tests, env...)
+			futexwaittest.RunChild(t, "^TestManySemWaiters$", env...)
 		})
 	}
 }

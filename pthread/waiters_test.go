@@ -3,7 +3,6 @@ package pthread_test
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -12,40 +11,17 @@ import (
 	"time"
 
 	"github.com/shmmap/shmmap/internal/futexwait"
+	"github.com/shmmap/shmmap/internal/futexwait/futexwaittest"
 	"github.com/shmmap/shmmap/pthread"
 	"golang.org/x/sys/unix"
 )
-
-// childEnv marks a test process started by runChild.
-const childEnv = "SHMMAP_PTHREAD_TEST_CHILD"
-
-// runChild runs the tests matching pattern in a fresh process (this test
-// binary) with env added, and logs their verdicts.
-func runChild(t *testing.T, pattern string, env ...string) {
-	t.Helper()
-	args := []string{"-test.run=" + pattern, "-test.count=1", "-test.v"}
-	if testing.Short() {
-		args = append(args, "-test.short")
-	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", strings.Join(env, " "), args, err, out)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.Contains(line, "--- ") || strings.Contains(line, "blocked:") {
-			t.Log(strings.TrimSpace(line))
-		}
-	}
-}
 
 // TestMechanisms runs the blocking tests in a child process with each
 // futex wait mechanism forced: the thread per waiter (the fallback), and
 // the multiplexers (io_uring, futex_waitv workers) with no direct waits,
 // so that every sleep of a goroutine free to move goes through them.
 func TestMechanisms(t *testing.T) {
-	if os.Getenv(childEnv) != "" {
+	if futexwaittest.IsChild() {
 		t.Skip("a child process")
 	}
 	// The tests in which goroutines free to move between threads sleep
@@ -56,15 +32,11 @@ func TestMechanisms(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		tests = "^(TestCounter|TestLockContext|TestCondCrossWake|TestCondTimedWait|TestCondLostWakeupStress)$"
 	}
-	for _, env := range [][]string{
-		{futexwait.EnvMechanism + "=" + futexwait.Thread},
-		{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"},
-		{futexwait.EnvMechanism + "=" + futexwait.Waitv, futexwait.EnvDirect + "=0"},
-	} {
+	for _, env := range futexwaittest.Forced() {
 		t.Run(strings.Join(env, ","), func(t *testing.T) {
-			runChild(t, tests, env...)
+			futexwaittest.RunChild(t, tests, env...)
 			// In a process of its own: the tests above leave threads.
-			runChild(t, "^TestManyWaiters$", env...)
+			futexwaittest.RunChild(t, "^TestManyWaiters$", env...)
 		})
 	}
 }
@@ -83,8 +55,8 @@ func manyWaiters() int {
 // wake and finish. It counts in a fresh process: earlier tests leave
 // threads behind.
 func TestManyWaiters(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
-		runChild(t, "^TestManyWaiters$")
+	if !futexwaittest.IsChild() {
+		futexwaittest.RunChild(t, "^TestManyWaiters$")
 		return
 	}
 	if !futexwait.Multiplexed() {

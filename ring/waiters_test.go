@@ -2,8 +2,6 @@ package ring_test
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"sync"
@@ -12,29 +10,20 @@ import (
 	"unsafe"
 
 	"github.com/shmmap/shmmap/internal/futexwait"
+	"github.com/shmmap/shmmap/internal/futexwait/futexwaittest"
 	"github.com/shmmap/shmmap/ring"
 	"golang.org/x/sys/unix"
 )
-
-// osThreads returns the number of OS threads of this process.
-func osThreads(t testing.TB) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
 
 // TestManyBlockedReaders: 10,000 goroutines, each blocked in Consumer.Read
 // on its own ring in one shared memfd mapping, hold at most GOMAXPROCS+8
 // OS threads (issue 14); then each ring gets one message, and each reader
 // returns it.
 func TestManyBlockedReaders(t *testing.T) {
-	if os.Getenv(childEnv) == "" {
+	if !futexwaittest.IsChild() {
 		// Measure in a fresh process: earlier tests (cgo waiters, the
 		// thread per waiter) leave threads behind.
-		runChild(t, "^TestManyBlockedReaders$")
+		futexwaittest.RunChild(t, "^TestManyBlockedReaders$")
 		return
 	}
 	if !futexwait.Multiplexed() {
@@ -109,7 +98,7 @@ func TestManyBlockedReaders(t *testing.T) {
 		if asleep == n && armed >= int64(n-futexwait.DefaultDirect) {
 			// With futex_waitv add a thread per 127 waits.
 			limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
-			got := osThreads(t)
+			got := futexwaittest.OSThreads(t)
 			t.Logf("%d readers blocked: %d OS threads (limit GOMAXPROCS+8+%d = %d)", n, got, futexwait.ThreadsFor(n), limit)
 			if got > limit {
 				t.Errorf("%d OS threads with %d blocked readers, want at most %d", got, n, limit)
@@ -147,37 +136,13 @@ func TestManyBlockedReaders(t *testing.T) {
 	}
 }
 
-// childEnv marks a test process started by runChild.
-const childEnv = "SHMMAP_FUTEXWAIT_TEST_CHILD"
-
-// runChild runs the tests matching pattern in a fresh process (this test
-// binary) with env added, and logs their verdicts.
-func runChild(t *testing.T, pattern string, env ...string) {
-	t.Helper()
-	args := []string{"-test.run=" + pattern, "-test.count=1", "-test.v"}
-	if testing.Short() {
-		args = append(args, "-test.short")
-	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", strings.Join(env, " "), args, err, out)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.Contains(line, "--- ") || strings.Contains(line, "runs of") || strings.Contains(line, "readers blocked") {
-			t.Log(strings.TrimSpace(line))
-		}
-	}
-}
-
 // TestMechanisms runs the blocking tests in a child process with each
 // futex wait mechanism forced: the thread per waiter (the fallback), and
 // the multiplexer with no direct waits, so that every sleep goes through
 // io_uring (with the lost-wake-up stress, except under the race detector),
 // and the futex_waitv workers with no direct waits.
 func TestMechanisms(t *testing.T) {
-	if os.Getenv(childEnv) != "" {
+	if futexwaittest.IsChild() {
 		t.Skip("a child process")
 	}
 	quick := "^(TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits)$"
@@ -188,8 +153,8 @@ func TestMechanisms(t *testing.T) {
 	heavy := !raceEnabled && unsafe.Sizeof(uintptr(0)) == 8
 	t.Run("thread", func(t *testing.T) {
 		env := futexwait.EnvMechanism + "=" + futexwait.Thread
-		runChild(t, quick, env)
-		runChild(t, "^TestManyBlockedReaders$", env) // skips: not multiplexed
+		futexwaittest.RunChild(t, quick, env)
+		futexwaittest.RunChild(t, "^TestManyBlockedReaders$", env) // skips: not multiplexed
 	})
 	t.Run("iouring-only", func(t *testing.T) {
 		env := []string{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"}
@@ -197,15 +162,15 @@ func TestMechanisms(t *testing.T) {
 		if heavy {
 			tests = strings.Replace(quick, "^(", "^(TestLostWakeupStress|TestStreamGoroutines|", 1)
 		}
-		runChild(t, tests, env...)
-		runChild(t, "^TestManyBlockedReaders$", env...)
+		futexwaittest.RunChild(t, tests, env...)
+		futexwaittest.RunChild(t, "^TestManyBlockedReaders$", env...)
 	})
 	t.Run("waitv-only", func(t *testing.T) {
 		// futex_waitv workers (the fallback where io_uring lacks the
 		// futex wait). Its stress run (15 s here: each sleep restarts a
 		// worker's call) is left to SHMMAP_FUTEXWAIT=waitv go test.
 		env := []string{futexwait.EnvMechanism + "=" + futexwait.Waitv, futexwait.EnvDirect + "=0"}
-		runChild(t, quick, env...)
-		runChild(t, "^TestManyBlockedReaders$", env...)
+		futexwaittest.RunChild(t, quick, env...)
+		futexwaittest.RunChild(t, "^TestManyBlockedReaders$", env...)
 	})
 }
