@@ -36,6 +36,7 @@ func (r *Ring) Consumer() (*Consumer, error) {
 	c := &Consumer{r: r}
 	c.g.init(c.release)
 	c.w = waiter{word: r.dataWaiters, peer: r.producerPID, peerRole: "producer"}
+	c.w.lot.Store(lotOn)
 	c.w.spin.Store(-1)
 	c.head = r.head.Load()
 	c.tailCache = c.head
@@ -51,6 +52,9 @@ func (r *Ring) Consumer() (*Consumer, error) {
 // yields re-checks each after yielding the CPU (runtime.Gosched, then
 // sched_yield). SetSpin(0, 0) sleeps at once (the stress tests use it to
 // force the sleep/wake path); negative values restore the default (64, 16).
+// With the other side in this process, a blocked call parks (see the
+// package documentation) after loads+yields runtime.Gosched turns, none
+// by default.
 func (c *Consumer) SetSpin(loads, yields int) { c.w.setSpin(loads, yields) }
 
 // SetPeerCheck sets how often a blocked call wakes up to check that the

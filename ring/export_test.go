@@ -11,3 +11,13 @@ func ForceCASGate(on bool) (restore func()) {
 
 // AsymmetricGate reports whether new gates use the asymmetric protocol.
 func AsymmetricGate() bool { return asymmetricGate() }
+
+// Parked reports how many calls of this process are parked in the lot.
+func Parked() int64 { return lot.n.Load() }
+
+// InLot reports whether c's blocked calls park in the lot when the
+// producer is in this process.
+func (c *Consumer) InLot() bool { return c.w.lot.Load() }
+
+// LotOn reports whether the lot is on (SHMMAP_RING_LOT is not "off").
+func LotOn() bool { return lotOn }

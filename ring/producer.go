@@ -40,6 +40,7 @@ func (r *Ring) Producer() (*Producer, error) {
 	p := &Producer{r: r}
 	p.g.init(p.release)
 	p.w = waiter{word: r.spaceWaiters, peer: r.consumerPID, peerRole: "consumer"}
+	p.w.lot.Store(lotOn)
 	p.w.spin.Store(-1)
 	p.tail = r.tail.Load()
 	p.headCache = r.head.Load()
@@ -55,6 +56,9 @@ func (r *Ring) Producer() (*Producer, error) {
 // yields re-checks each after yielding the CPU (runtime.Gosched, then
 // sched_yield). SetSpin(0, 0) sleeps at once (the stress tests use it to
 // force the sleep/wake path); negative values restore the default (64, 16).
+// With the other side in this process, a blocked call parks (see the
+// package documentation) after loads+yields runtime.Gosched turns, none
+// by default.
 func (p *Producer) SetSpin(loads, yields int) { p.w.setSpin(loads, yields) }
 
 // SetPeerCheck sets how often a blocked call wakes up to check that the
@@ -354,6 +358,7 @@ func (p *Producer) release() {
 func wakeAll(r *Ring) {
 	for _, w := range []*atomic.Uint32{r.dataWaiters, r.spaceWaiters} {
 		w.Store(0)
+		lotWake(w, 1<<30)
 		futexWake(w, 1<<30)
 	}
 }

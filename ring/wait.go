@@ -68,7 +68,9 @@ func futexWake(word *atomic.Uint32, n int) {
 // wake-up).
 func wakeIf(word *atomic.Uint32, st *stats) {
 	if word.Load() != 0 && word.Swap(0) != 0 {
-		futexWake(word, 1)
+		if lotWake(word, 1) == 0 {
+			futexWake(word, 1)
+		}
 		st.wakes.Add(1)
 	}
 }
@@ -110,9 +112,11 @@ type waiter struct {
 	word      *atomic.Uint32 // our futex word
 	peer      *atomic.Uint32 // the other side's pid word
 	peerRole  string
-	peerCheck atomic.Int64 // time.Duration
-	spin      atomic.Int64 // loads<<32 | yields, or -1 for the default
-	quick     atomic.Bool  // the last wait for an in-process peer ended within inProcessSpin
+	peerCheck atomic.Int64           // time.Duration
+	spin      atomic.Int64           // loads<<32 | yields, or -1 for the default
+	quick     atomic.Bool            // the last wait for an in-process peer ended within inProcessSpin
+	lot       atomic.Bool            // parks in the lot (see lot.go); cleared for good by a waker that does not know it
+	lotP      atomic.Pointer[parked] // kept for the next park
 	st        stats
 }
 
@@ -150,8 +154,13 @@ func (w *waiter) interval() (d time.Duration, check bool) {
 // check that the peer process is alive. ErrFull and ErrEmpty from try mean
 // "not yet".
 func (w *waiter) block(ctx context.Context, try func() error) error {
-	loads, yields := w.spins()
 	inProc := w.peer.Load() == selfPID
+	if inProc && w.lot.Load() {
+		if err := w.blockLot(ctx, try); err != errNotLot {
+			return err
+		}
+	}
+	loads, yields := w.spins()
 	var start time.Time
 	if inProc {
 		start = time.Now()
@@ -186,6 +195,7 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		// one in progress.
 		defer afterFunc(ctx, func() {
 			w.word.Store(0)
+			lotWake(w.word, 1)
 			futexWake(w.word, 1)
 		})()
 	}

@@ -1,0 +1,253 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// The lot: goroutines of this process blocked on a ring whose peer is a
+// goroutine of this process too. Such a call parks on a Go channel, found
+// here by the address of the futex word it would sleep on, and the peer's
+// wake-up is a send on that channel instead of FUTEX_WAKE: the hand-off of
+// a Go channel. The woken goroutine goes to the waker's P (its runnext)
+// and runs there as soon as the waker blocks, so the two sides of an
+// in-process request/response take turns on one CPU with their data in its
+// cache, with no system call and no thread between them. (Spinning with
+// runtime.Gosched instead sends the spinner through the global run queue,
+// from which any P takes it: the two sides then run on different CPUs by
+// turns and every message crosses between their caches. Sleeping on the
+// futex costs the waker a system call and the sleeper a wake-up through
+// the netpoller, on whatever P is free.)
+//
+// The word's protocol is unchanged, so C and other processes are not
+// affected: a parked call announces its sleep by setting the word to 1
+// before it re-checks the ring, and the waker swaps the word to 0 before
+// it looks here (wakeIf); only a waker that finds nobody parked here makes
+// the FUTEX_WAKE system call. A waker that does not know the lot — the C
+// ring linked into this process through cgo, a process in another PID
+// namespace that shows our pid number, the same ring mapped a second time
+// at another address — swaps the word and calls FUTEX_WAKE, which a
+// parked call does not hear. The sweeper notices: every lotSweep it looks
+// at the words of the parked calls, and a call whose word it finds 0 in
+// two sweeps in a row was woken behind the lot's back. It wakes that call,
+// which then sleeps on the futex, as do that side's later calls (its
+// waiter's lot flag is cleared for good). The cost of such a peer is one
+// wake-up up to 2·lotSweep late.
+//
+// SHMMAP_RING_LOT=off turns the lot off: every sleep is a futex sleep.
+
+// lotSweep is the sweeper's period.
+const lotSweep = 10 * time.Millisecond
+
+// lotOn is false under SHMMAP_RING_LOT=off.
+var lotOn = os.Getenv("SHMMAP_RING_LOT") != "off"
+
+// parked is a call parked in the lot: an entry in its word's list.
+type parked struct {
+	ch   chan struct{} // the wake-up: one token, sent under the shard's lock
+	w    *waiter
+	next *parked
+	seen int // sweeps in a row that found the word 0 (under the shard's lock)
+}
+
+const lotShards = 64
+
+// lot holds the parked calls by futex word. n counts them: a waker takes
+// no lock while it is 0 (no call of this process is parked: the
+// cross-process case), and the sweeper only runs while it is not.
+var lot struct {
+	n      atomic.Int64
+	kick   chan struct{}
+	once   sync.Once
+	shards [lotShards]lotShard
+}
+
+type lotShard struct {
+	mu sync.Mutex
+	m  map[*atomic.Uint32]*parked
+	_  [48]byte // a cache line each
+}
+
+func lotShardOf(word *atomic.Uint32) *lotShard {
+	a := uintptr(unsafe.Pointer(word)) >> 2
+	return &lot.shards[(a^a>>6^a>>12)%lotShards]
+}
+
+func lotAdd(word *atomic.Uint32, p *parked) {
+	s := lotShardOf(word)
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = make(map[*atomic.Uint32]*parked)
+	}
+	p.next, p.seen = s.m[word], 0
+	s.m[word] = p
+	s.mu.Unlock()
+	if lot.n.Add(1) == 1 {
+		lot.once.Do(func() {
+			lot.kick = make(chan struct{}, 1)
+			go lotSweeper()
+		})
+		select {
+		case lot.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// lotRemove takes p out of the lot; false if a waker already has (and has
+// sent p its token).
+func lotRemove(word *atomic.Uint32, p *parked) bool {
+	s := lotShardOf(word)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return lotUnlink(s, word, p)
+}
+
+// lotWake wakes up to n calls parked on word and returns how many it woke.
+func lotWake(word *atomic.Uint32, n int) int {
+	if lot.n.Load() == 0 {
+		return 0
+	}
+	s := lotShardOf(word)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	woke := 0
+	for p := s.m[word]; p != nil && woke < n; p = s.m[word] {
+		s.m[word], p.next = p.next, nil
+		p.ch <- struct{}{}
+		woke++
+	}
+	if woke > 0 {
+		lot.n.Add(-int64(woke))
+		if s.m[word] == nil {
+			delete(s.m, word)
+		}
+	}
+	return woke
+}
+
+// lotSweeper wakes the parked calls woken behind the lot's back (see
+// above). It runs while calls are parked, and waits for a kick otherwise.
+func lotSweeper() {
+	for {
+		if lot.n.Load() == 0 {
+			<-lot.kick
+			continue
+		}
+		time.Sleep(lotSweep)
+		for i := range lot.shards {
+			lotSweepShard(&lot.shards[i])
+		}
+	}
+}
+
+func lotSweepShard(s *lotShard) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for word := range s.m {
+		zero := word.Load() == 0
+		for q := s.m[word]; q != nil; {
+			p := q
+			q = q.next
+			if !zero {
+				p.seen = 0
+				continue
+			}
+			if p.seen++; p.seen < 2 {
+				continue
+			}
+			p.w.lot.Store(false)
+			lotUnlink(s, word, p)
+			p.ch <- struct{}{}
+		}
+	}
+}
+
+// lotUnlink takes p out of word's list in s (locked); false if it is not
+// there.
+func lotUnlink(s *lotShard, word *atomic.Uint32, p *parked) bool {
+	var prev *parked
+	for q := s.m[word]; q != nil; prev, q = q, q.next {
+		if q != p {
+			continue
+		}
+		switch {
+		case prev != nil:
+			prev.next = p.next
+		case p.next != nil:
+			s.m[word] = p.next
+		default:
+			delete(s.m, word)
+		}
+		p.next = nil
+		lot.n.Add(-1)
+		return true
+	}
+	return false
+}
+
+// errNotLot is blockLot's "sleep on the futex instead".
+var errNotLot = errors.New("ring: not in the lot")
+
+// blockLot is block for a call whose peer is a goroutine of this process:
+// a few runtime.Gosched turns, then parked in the lot until woken. It
+// returns errNotLot, having done nothing the futex sleep would not, once
+// the sweeper has found a waker that does not know the lot.
+func (w *waiter) blockLot(ctx context.Context, try func() error) error {
+	turns := 0 // by default none: see the lot's doc above
+	if w.spin.Load() >= 0 {
+		loads, yields := w.spins()
+		turns = loads + yields
+	}
+	for range turns {
+		if err := try(); err != ErrFull && err != ErrEmpty {
+			return err
+		}
+		runtime.Gosched()
+	}
+	p := w.lotP.Swap(nil)
+	if p == nil {
+		p = &parked{ch: make(chan struct{}, 1), w: w}
+	}
+	defer w.lotP.Store(p)
+	defer w.word.Store(0)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		w.word.Store(1) // announce the sleep, then re-check (see wakeIf)
+		if err := try(); err != ErrFull && err != ErrEmpty {
+			return err
+		}
+		if !w.lot.Load() {
+			return errNotLot
+		}
+		w.st.sleeps.Add(1)
+		lotAdd(w.word, p)
+		if w.word.Load() == 0 {
+			// Woken between the announcement and lotAdd.
+			if !lotRemove(w.word, p) {
+				<-p.ch
+			}
+			continue
+		}
+		done := ctx.Done()
+		if done == nil {
+			<-p.ch
+			continue
+		}
+		select {
+		case <-p.ch:
+		case <-done:
+			if !lotRemove(w.word, p) {
+				<-p.ch
+			}
+		}
+	}
+}
