@@ -300,8 +300,8 @@ func claimRole(word *atomic.Uint32, role string) error {
 // Stats counts how a Producer or Consumer waited; it is what the stress
 // tests look at to know that they forced the sleep/wake paths.
 type Stats struct {
-	Sleeps   uint64 // futex waits entered
-	Wakes    uint64 // futex wakes issued to the other side
+	Sleeps   uint64 // futex waits entered, or parks in the lot with the peer in this process
+	Wakes    uint64 // wakes issued to the other side (FUTEX_WAKE, or a hand-off in the lot)
 	Timeouts uint64 // futex waits that ended by timeout (peer checks)
 }
 
