@@ -40,6 +40,16 @@ import (
 // waiter's lot flag is cleared for good). The cost of such a peer is one
 // wake-up up to 2·lotSweep late.
 //
+// No peer check runs in the lot: a parked call's peer is a goroutine of
+// this process, alive as long as the call is. The peer's pid word can stop
+// naming this process while a call is parked — our peer closed the role
+// (which wakes the call) and another process took it before the call
+// looked again, or a process in another PID namespace that showed our pid
+// number gave way to another — and that process could die without a
+// word. So the call checks the pid word before every park, and the
+// sweeper wakes a parked call whose peer is no longer this process: both
+// send it back to the futex sleep, whose peer checks see a dead peer.
+//
 // SHMMAP_RING_LOT=off turns the lot off: every sleep is a futex sleep.
 
 // lotSweep is the sweeper's period.
@@ -57,6 +67,14 @@ type parked struct {
 }
 
 const lotShards = 64
+
+// Set by tests only: lotAddHook runs inside lotAdd between its steps;
+// lotNoSweep stops the sweeps, so that a wake-up the lot loses is a hang
+// rather than a wake-up the sweeper makes late.
+var (
+	lotAddHook atomic.Pointer[func(word *atomic.Uint32)]
+	lotNoSweep atomic.Bool
+)
 
 // lot holds the parked calls by futex word. n counts them: a waker takes
 // no lock while it is 0 (no call of this process is parked: the
@@ -79,15 +97,16 @@ func lotShardOf(word *atomic.Uint32) *lotShard {
 	return &lot.shards[(a^a>>6^a>>12)%lotShards]
 }
 
-func lotAdd(word *atomic.Uint32, p *parked) {
-	s := lotShardOf(word)
-	s.mu.Lock()
-	if s.m == nil {
-		s.m = make(map[*atomic.Uint32]*parked)
-	}
-	p.next, p.seen = s.m[word], 0
-	s.m[word] = p
-	s.mu.Unlock()
+// lotAdd parks p on word, unless word is 0 already (the call was woken
+// since it announced its sleep): false then. lot.n counts p before p can
+// be found and until it has been taken out (lotUnlink, lotWake), so that a
+// waker that reads 0 there may rightly skip the lot: the count is never
+// short of the calls in it, not even for a moment, as it would be if a
+// waker could take p out before lotAdd had counted it. Looking at word
+// under the lock, rather than after lotAdd, also keeps a call that was
+// woken in between out of the lot, where the sweeper could take its 0 for
+// a waker that does not know the lot.
+func lotAdd(word *atomic.Uint32, p *parked) bool {
 	if lot.n.Add(1) == 1 {
 		lot.once.Do(func() {
 			lot.kick = make(chan struct{}, 1)
@@ -98,6 +117,23 @@ func lotAdd(word *atomic.Uint32, p *parked) {
 		default:
 		}
 	}
+	if h := lotAddHook.Load(); h != nil {
+		(*h)(word)
+	}
+	s := lotShardOf(word)
+	s.mu.Lock()
+	if word.Load() == 0 {
+		s.mu.Unlock()
+		lot.n.Add(-1)
+		return false
+	}
+	if s.m == nil {
+		s.m = make(map[*atomic.Uint32]*parked)
+	}
+	p.next, p.seen = s.m[word], 0
+	s.m[word] = p
+	s.mu.Unlock()
+	return true
 }
 
 // lotRemove takes p out of the lot; false if a waker already has (and has
@@ -141,6 +177,9 @@ func lotSweeper() {
 			continue
 		}
 		time.Sleep(lotSweep)
+		if lotNoSweep.Load() {
+			continue
+		}
 		for i := range lot.shards {
 			lotSweepShard(&lot.shards[i])
 		}
@@ -155,14 +194,19 @@ func lotSweepShard(s *lotShard) {
 		for q := s.m[word]; q != nil; {
 			p := q
 			q = q.next
-			if !zero {
+			switch {
+			case p.w.peer.Load() != selfPID:
+				// The peer is no longer this process (see blockLot): the
+				// call goes back to the futex sleep and its peer checks.
+			case !zero:
 				p.seen = 0
 				continue
+			default:
+				if p.seen++; p.seen < 2 {
+					continue
+				}
+				p.w.lot.Store(false)
 			}
-			if p.seen++; p.seen < 2 {
-				continue
-			}
-			p.w.lot.Store(false)
 			lotUnlink(s, word, p)
 			p.ch <- struct{}{}
 		}
@@ -198,7 +242,8 @@ var errNotLot = errors.New("ring: not in the lot")
 // blockLot is block for a call whose peer is a goroutine of this process:
 // a few runtime.Gosched turns, then parked in the lot until woken. It
 // returns errNotLot, having done nothing the futex sleep would not, once
-// the sweeper has found a waker that does not know the lot.
+// the sweeper has found a waker that does not know the lot, or once the
+// peer is no longer this process.
 func (w *waiter) blockLot(ctx context.Context, try func() error) error {
 	turns := 0 // by default none: see the lot's doc above
 	if w.spin.Load() >= 0 {
@@ -228,15 +273,16 @@ func (w *waiter) blockLot(ctx context.Context, try func() error) error {
 		if !w.lot.Load() {
 			return errNotLot
 		}
-		w.st.sleeps.Add(1)
-		lotAdd(w.word, p)
-		if w.word.Load() == 0 {
-			// Woken between the announcement and lotAdd.
-			if !lotRemove(w.word, p) {
-				<-p.ch
-			}
-			continue
+		if w.peer.Load() != selfPID {
+			// The role passed to another process (ours closed it; or one in
+			// another PID namespace shows a pid number that is not ours):
+			// the futex sleep, with its peer checks.
+			return errNotLot
 		}
+		if !lotAdd(w.word, p) {
+			continue // woken since the announcement
+		}
+		w.st.sleeps.Add(1)
 		done := ctx.Done()
 		if done == nil {
 			<-p.ch

@@ -159,6 +159,7 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		if err := w.blockLot(ctx, try); err != errNotLot {
 			return err
 		}
+		inProc = w.peer.Load() == selfPID
 	}
 	loads, yields := w.spins()
 	var start time.Time
