@@ -27,9 +27,11 @@ import (
 //
 // The word's protocol is unchanged, so C and other processes are not
 // affected: a parked call announces its sleep by setting the word to 1
-// before it re-checks the ring, and the waker swaps the word to 0 before
-// it looks here (wakeIf); only a waker that finds nobody parked here makes
-// the FUTEX_WAKE system call. A waker that does not know the lot — the C
+// before it re-checks the ring (and parks only if the word is still 1,
+// looked at under the lot's lock: lotAdd), and the waker swaps the word
+// to 0 and takes the call out of the lot in one step under that lock
+// (wakeIf, lotSwap); only a waker that finds nobody parked here makes the
+// FUTEX_WAKE system call. A waker that does not know the lot — the C
 // ring linked into this process through cgo, a process in another PID
 // namespace that shows our pid number, the same ring mapped a second time
 // at another address — swaps the word and calls FUTEX_WAKE, which a
@@ -72,8 +74,9 @@ const lotShards = 64
 // lotNoSweep stops the sweeps, so that a wake-up the lot loses is a hang
 // rather than a wake-up the sweeper makes late.
 var (
-	lotAddHook atomic.Pointer[func(word *atomic.Uint32)]
-	lotNoSweep atomic.Bool
+	lotAddHook  atomic.Pointer[func(word *atomic.Uint32)]
+	lotWakeHook atomic.Pointer[func(word *atomic.Uint32)]
+	lotNoSweep  atomic.Bool
 )
 
 // lot holds the parked calls by futex word. n counts them: a waker takes
@@ -81,6 +84,7 @@ var (
 // cross-process case), and the sweeper only runs while it is not.
 var lot struct {
 	n      atomic.Int64
+	sweeps atomic.Uint64 // sweeps done, for tests
 	kick   chan struct{}
 	once   sync.Once
 	shards [lotShards]lotShard
@@ -99,7 +103,7 @@ func lotShardOf(word *atomic.Uint32) *lotShard {
 
 // lotAdd parks p on word, unless word is 0 already (the call was woken
 // since it announced its sleep): false then. lot.n counts p before p can
-// be found and until it has been taken out (lotUnlink, lotWake), so that a
+// be found and until it has been taken out (lotUnlink, lotSwap), so that a
 // waker that reads 0 there may rightly skip the lot: the count is never
 // short of the calls in it, not even for a moment, as it would be if a
 // waker could take p out before lotAdd had counted it. Looking at word
@@ -145,15 +149,36 @@ func lotRemove(word *atomic.Uint32, p *parked) bool {
 	return lotUnlink(s, word, p)
 }
 
-// lotWake wakes up to n calls parked on word and returns how many it woke.
-func lotWake(word *atomic.Uint32, n int) int {
+// lotSwap sets word to 0, as a waker does before it wakes, and wakes up
+// to n calls parked on word in the lot; it returns word's old value and
+// how many calls it woke (the caller makes the FUTEX_WAKE for the others).
+//
+// With a call parked here, the swap and the call's removal happen under
+// the shard's lock, so that the sweeper, which looks at the words under
+// that lock, never sees the 0 of a waker that knows the lot before that
+// waker has taken the call out: however long the waker is held up (by
+// preemption), the sweeper does not take it for one that does not know
+// the lot. With nothing parked anywhere (lot.n is 0: the cross-process
+// case) it takes no lock: a call counted after the swap finds the word 0
+// when it looks under the lock (lotAdd), and does not park.
+func lotSwap(word *atomic.Uint32, n int) (old uint32, woke int) {
+	if h := lotWakeHook.Load(); h != nil {
+		(*h)(word)
+	}
 	if lot.n.Load() == 0 {
-		return 0
+		old = word.Swap(0)
+		if lot.n.Load() == 0 {
+			return old, 0
+		}
+		// A call was counted between the two loads, and may have parked
+		// before the swap: look (rare).
 	}
 	s := lotShardOf(word)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	woke := 0
+	if v := word.Swap(0); v != 0 {
+		old = v
+	}
 	for p := s.m[word]; p != nil && woke < n; p = s.m[word] {
 		s.m[word], p.next = p.next, nil
 		p.ch <- struct{}{}
@@ -165,7 +190,7 @@ func lotWake(word *atomic.Uint32, n int) int {
 			delete(s.m, word)
 		}
 	}
-	return woke
+	return old, woke
 }
 
 // lotSweeper wakes the parked calls woken behind the lot's back (see
@@ -183,6 +208,7 @@ func lotSweeper() {
 		for i := range lot.shards {
 			lotSweepShard(&lot.shards[i])
 		}
+		lot.sweeps.Add(1)
 	}
 }
 

@@ -164,3 +164,52 @@ func TestLotPeerLeaves(t *testing.T) {
 		})
 	}
 }
+
+// TestLotSlowWaker: a waker of this process held up in the middle of its
+// wake-up (preempted, descheduled) for two sweeps and more must not make
+// the sweeper take the call it wakes for one woken behind the lot's back:
+// the sweeper would wake it early — harmless — and clear its lot flag for
+// good, so that every later sleep of that side is a futex sleep. The hook
+// holds the waker up until the sweeper has swept three times.
+func TestLotSlowWaker(t *testing.T) {
+	if !lotOn {
+		t.Skip("SHMMAP_RING_LOT=off")
+	}
+	_, p, c := lotPair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	base := lot.n.Load()
+	res := make(chan error, 1)
+	go func() { _, _, err := c.ReadContext(ctx, make([]byte, 64)); res <- err }()
+	waitLot(t, base+1)
+	var once sync.Once
+	hook := func(word *atomic.Uint32) {
+		if word != c.w.word {
+			return
+		}
+		once.Do(func() {
+			start := lot.sweeps.Load()
+			deadline := time.Now().Add(10 * time.Second)
+			// Until three sweeps are done, or the sweeper has taken the
+			// call (then there is no third: nothing is parked).
+			for lot.sweeps.Load() < start+3 && lot.n.Load() != base {
+				if time.Now().After(deadline) {
+					t.Error("the sweeper did not sweep")
+					return
+				}
+				time.Sleep(100 * time.Microsecond) // polling a condition with a deadline
+			}
+		})
+	}
+	lotWakeHook.Store(&hook)
+	defer lotWakeHook.Store(nil)
+	if err := p.TryWrite(1, []byte("late")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	if !c.w.lot.Load() {
+		t.Error("the sweeper took a slow waker of this process for one that does not know the lot")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -183,23 +184,29 @@ func TestLotForeignWaker(t *testing.T) {
 
 // TestLotStressCloseCancel: in-process streams over 64-byte rings that
 // hold one message at a time, both sides parking in the lot on every
-// message (no spin), with a Close from a third goroutine or a cancelled
-// context at a random point of each run. Every blocking call is bounded by
-// stressGuard, so a park that missed its wake-up fails the run with
-// context.DeadlineExceeded instead of hanging. Checked: the consumer reads
-// messages 0, 1, 2, ... in order, exactly the ones whose write returned
-// nil when it reads to io.EOF, and at most those otherwise; every call
-// ends with the error its scenario allows; Close returns only after the
-// call it interrupted has left the ring — the memory is unmapped as soon
-// as both Closes have returned, so a call (or the lot's sweeper) still
-// touching it would crash the test; and nothing is left parked. The
-// sweeper is off, so that it cannot turn a lost wake-up into a late one.
+// message (no spin), with a Close from a third goroutine (of either side,
+// or of both at once) or a cancelled context at a random point of each
+// run. Checked: the consumer reads messages 0, 1, 2, ... in order, exactly
+// the ones whose write returned nil when it reads to io.EOF, and at most
+// those otherwise; every call ends with the error its scenario allows;
+// Close returns only after the call it interrupted has left the ring (the
+// memory is unmapped as soon as both Closes have returned, so a call still
+// touching it would crash the test); and nothing is left parked. A park
+// that misses its wake-up fails the run: the sweeper is off, so that it
+// cannot turn a lost wake-up into a late one, and every call is bounded by
+// stressGuard — its context's deadline, or for the half of the runs
+// without a cancellation that call with context.Background (the park
+// without a select), a watchdog. Both gates.
 func TestLotStressCloseCancel(t *testing.T) {
 	if !ring.LotOn() {
 		t.Skip("SHMMAP_RING_LOT=off")
 	}
 	defer ring.NoSweep()()
-	runs, msgs := 1200, 64
+	forBothGates(t, lotStressCloseCancel)
+}
+
+func lotStressCloseCancel(t *testing.T) {
+	runs, msgs := 3000, 64
 	if testing.Short() || raceEnabled {
 		runs = 300
 	}
@@ -227,6 +234,15 @@ func TestLotStressCloseCancel(t *testing.T) {
 		guard, cancelGuard := context.WithTimeout(context.Background(), stressGuard)
 		pctx, cancelP := context.WithCancel(guard)
 		cctx, cancelC := context.WithCancel(guard)
+		if !strings.HasPrefix(scenario, "cancel") && run/len(scenarios)%2 == 1 {
+			// Calls with no Done channel park without a select: only a
+			// wake-up or Close ends them, and the watchdog a hang.
+			pctx, cctx = context.Background(), context.Background()
+		}
+		watchdog := time.AfterFunc(stressGuard, func() {
+			panic(fmt.Sprintf("run %d (%s at %d) hung: a lost wake-up in the lot? producer %+v, consumer %+v",
+				run, scenario, at, p.Stats(), c.Stats()))
+		})
 
 		var reads atomic.Uint64
 		var finished atomic.Bool
@@ -299,6 +315,7 @@ func TestLotStressCloseCancel(t *testing.T) {
 			mem = nil
 		}
 		wg.Wait()
+		watchdog.Stop()
 		cancelP()
 		cancelC()
 		cancelGuard()
