@@ -70,9 +70,10 @@ type parked struct {
 
 const lotShards = 64
 
-// Set by tests only: lotAddHook runs inside lotAdd between its steps;
-// lotNoSweep stops the sweeps, so that a wake-up the lot loses is a hang
-// rather than a wake-up the sweeper makes late.
+// Set by tests only: lotAddHook runs inside lotAdd between the count and
+// the look at the word, lotWakeHook at the start of lotSwap (a waker held
+// up there), and lotNoSweep stops the sweeps, so that a wake-up the lot
+// loses is a hang rather than a wake-up the sweeper makes late.
 var (
 	lotAddHook  atomic.Pointer[func(word *atomic.Uint32)]
 	lotWakeHook atomic.Pointer[func(word *atomic.Uint32)]

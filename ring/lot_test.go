@@ -141,7 +141,8 @@ func TestLotForeignWaker(t *testing.T) {
 		msg string
 		err error
 	}
-	results := make(chan result)
+	results := make(chan result, 3) // a failed test's reader never blocks its wg.Wait
+	before := ring.Parked()         // before the reader can park
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Add(1)
@@ -156,7 +157,6 @@ func TestLotForeignWaker(t *testing.T) {
 			}
 		}
 	}()
-	before := ring.Parked()
 	waitParked(t, before+1)
 	start := time.Now()
 	mustWrite(t, p, 1, []byte("first"))
