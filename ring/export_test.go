@@ -21,3 +21,10 @@ func (c *Consumer) InLot() bool { return c.w.lot.Load() }
 
 // LotOn reports whether the lot is on (SHMMAP_RING_LOT is not "off").
 func LotOn() bool { return lotOn }
+
+// NoSweep stops the lot's sweeper until restore is called: with no waker
+// that does not know the lot, a wake-up the lot loses is then a hang.
+func NoSweep() (restore func()) {
+	lotNoSweep.Store(true)
+	return func() { lotNoSweep.Store(false) }
+}

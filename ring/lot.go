@@ -27,9 +27,11 @@ import (
 //
 // The word's protocol is unchanged, so C and other processes are not
 // affected: a parked call announces its sleep by setting the word to 1
-// before it re-checks the ring, and the waker swaps the word to 0 before
-// it looks here (wakeIf); only a waker that finds nobody parked here makes
-// the FUTEX_WAKE system call. A waker that does not know the lot — the C
+// before it re-checks the ring (and parks only if the word is still 1,
+// looked at under the lot's lock: lotAdd), and the waker swaps the word
+// to 0 and takes the call out of the lot in one step under that lock
+// (wakeIf, lotSwap); only a waker that finds nobody parked here makes the
+// FUTEX_WAKE system call. A waker that does not know the lot — the C
 // ring linked into this process through cgo, a process in another PID
 // namespace that shows our pid number, the same ring mapped a second time
 // at another address — swaps the word and calls FUTEX_WAKE, which a
@@ -39,6 +41,16 @@ import (
 // which then sleeps on the futex, as do that side's later calls (its
 // waiter's lot flag is cleared for good). The cost of such a peer is one
 // wake-up up to 2·lotSweep late.
+//
+// No peer check runs in the lot: a parked call's peer is a goroutine of
+// this process, alive as long as the call is. The peer's pid word can stop
+// naming this process while a call is parked — our peer closed the role
+// (which wakes the call) and another process took it before the call
+// looked again, or a process in another PID namespace that showed our pid
+// number gave way to another — and that process could die without a
+// word. So the call checks the pid word before every park, and the
+// sweeper wakes a parked call whose peer is no longer this process: both
+// send it back to the futex sleep, whose peer checks see a dead peer.
 //
 // SHMMAP_RING_LOT=off turns the lot off: every sleep is a futex sleep.
 
@@ -58,11 +70,22 @@ type parked struct {
 
 const lotShards = 64
 
+// Set by tests only: lotAddHook runs inside lotAdd between the count and
+// the look at the word, lotWakeHook at the start of lotSwap (a waker held
+// up there), and lotNoSweep stops the sweeps, so that a wake-up the lot
+// loses is a hang rather than a wake-up the sweeper makes late.
+var (
+	lotAddHook  atomic.Pointer[func(word *atomic.Uint32)]
+	lotWakeHook atomic.Pointer[func(word *atomic.Uint32)]
+	lotNoSweep  atomic.Bool
+)
+
 // lot holds the parked calls by futex word. n counts them: a waker takes
 // no lock while it is 0 (no call of this process is parked: the
 // cross-process case), and the sweeper only runs while it is not.
 var lot struct {
 	n      atomic.Int64
+	sweeps atomic.Uint64 // sweeps done, for tests
 	kick   chan struct{}
 	once   sync.Once
 	shards [lotShards]lotShard
@@ -79,15 +102,16 @@ func lotShardOf(word *atomic.Uint32) *lotShard {
 	return &lot.shards[(a^a>>6^a>>12)%lotShards]
 }
 
-func lotAdd(word *atomic.Uint32, p *parked) {
-	s := lotShardOf(word)
-	s.mu.Lock()
-	if s.m == nil {
-		s.m = make(map[*atomic.Uint32]*parked)
-	}
-	p.next, p.seen = s.m[word], 0
-	s.m[word] = p
-	s.mu.Unlock()
+// lotAdd parks p on word, unless word is 0 already (the call was woken
+// since it announced its sleep): false then. lot.n counts p before p can
+// be found and until it has been taken out (lotUnlink, lotSwap), so that a
+// waker that reads 0 there may rightly skip the lot: the count is never
+// short of the calls in it, not even for a moment, as it would be if a
+// waker could take p out before lotAdd had counted it. Looking at word
+// under the lock, rather than after lotAdd, also keeps a call that was
+// woken in between out of the lot, where the sweeper could take its 0 for
+// a waker that does not know the lot.
+func lotAdd(word *atomic.Uint32, p *parked) bool {
 	if lot.n.Add(1) == 1 {
 		lot.once.Do(func() {
 			lot.kick = make(chan struct{}, 1)
@@ -98,6 +122,23 @@ func lotAdd(word *atomic.Uint32, p *parked) {
 		default:
 		}
 	}
+	if h := lotAddHook.Load(); h != nil {
+		(*h)(word)
+	}
+	s := lotShardOf(word)
+	s.mu.Lock()
+	if word.Load() == 0 {
+		s.mu.Unlock()
+		lot.n.Add(-1)
+		return false
+	}
+	if s.m == nil {
+		s.m = make(map[*atomic.Uint32]*parked)
+	}
+	p.next, p.seen = s.m[word], 0
+	s.m[word] = p
+	s.mu.Unlock()
+	return true
 }
 
 // lotRemove takes p out of the lot; false if a waker already has (and has
@@ -109,15 +150,36 @@ func lotRemove(word *atomic.Uint32, p *parked) bool {
 	return lotUnlink(s, word, p)
 }
 
-// lotWake wakes up to n calls parked on word and returns how many it woke.
-func lotWake(word *atomic.Uint32, n int) int {
+// lotSwap sets word to 0, as a waker does before it wakes, and wakes up
+// to n calls parked on word in the lot; it returns word's old value and
+// how many calls it woke (the caller makes the FUTEX_WAKE for the others).
+//
+// With a call parked here, the swap and the call's removal happen under
+// the shard's lock, so that the sweeper, which looks at the words under
+// that lock, never sees the 0 of a waker that knows the lot before that
+// waker has taken the call out: however long the waker is held up (by
+// preemption), the sweeper does not take it for one that does not know
+// the lot. With nothing parked anywhere (lot.n is 0: the cross-process
+// case) it takes no lock: a call counted after the swap finds the word 0
+// when it looks under the lock (lotAdd), and does not park.
+func lotSwap(word *atomic.Uint32, n int) (old uint32, woke int) {
+	if h := lotWakeHook.Load(); h != nil {
+		(*h)(word)
+	}
 	if lot.n.Load() == 0 {
-		return 0
+		old = word.Swap(0)
+		if lot.n.Load() == 0 {
+			return old, 0
+		}
+		// A call was counted between the two loads, and may have parked
+		// before the swap: look (rare).
 	}
 	s := lotShardOf(word)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	woke := 0
+	if v := word.Swap(0); v != 0 {
+		old = v
+	}
 	for p := s.m[word]; p != nil && woke < n; p = s.m[word] {
 		s.m[word], p.next = p.next, nil
 		p.ch <- struct{}{}
@@ -129,7 +191,7 @@ func lotWake(word *atomic.Uint32, n int) int {
 			delete(s.m, word)
 		}
 	}
-	return woke
+	return old, woke
 }
 
 // lotSweeper wakes the parked calls woken behind the lot's back (see
@@ -141,9 +203,13 @@ func lotSweeper() {
 			continue
 		}
 		time.Sleep(lotSweep)
+		if lotNoSweep.Load() {
+			continue
+		}
 		for i := range lot.shards {
 			lotSweepShard(&lot.shards[i])
 		}
+		lot.sweeps.Add(1)
 	}
 }
 
@@ -155,14 +221,19 @@ func lotSweepShard(s *lotShard) {
 		for q := s.m[word]; q != nil; {
 			p := q
 			q = q.next
-			if !zero {
+			switch {
+			case p.w.peer.Load() != selfPID:
+				// The peer is no longer this process (see blockLot): the
+				// call goes back to the futex sleep and its peer checks.
+			case !zero:
 				p.seen = 0
 				continue
+			default:
+				if p.seen++; p.seen < 2 {
+					continue
+				}
+				p.w.lot.Store(false)
 			}
-			if p.seen++; p.seen < 2 {
-				continue
-			}
-			p.w.lot.Store(false)
 			lotUnlink(s, word, p)
 			p.ch <- struct{}{}
 		}
@@ -198,7 +269,8 @@ var errNotLot = errors.New("ring: not in the lot")
 // blockLot is block for a call whose peer is a goroutine of this process:
 // a few runtime.Gosched turns, then parked in the lot until woken. It
 // returns errNotLot, having done nothing the futex sleep would not, once
-// the sweeper has found a waker that does not know the lot.
+// the sweeper has found a waker that does not know the lot, or once the
+// peer is no longer this process.
 func (w *waiter) blockLot(ctx context.Context, try func() error) error {
 	turns := 0 // by default none: see the lot's doc above
 	if w.spin.Load() >= 0 {
@@ -228,15 +300,16 @@ func (w *waiter) blockLot(ctx context.Context, try func() error) error {
 		if !w.lot.Load() {
 			return errNotLot
 		}
-		w.st.sleeps.Add(1)
-		lotAdd(w.word, p)
-		if w.word.Load() == 0 {
-			// Woken between the announcement and lotAdd.
-			if !lotRemove(w.word, p) {
-				<-p.ch
-			}
-			continue
+		if w.peer.Load() != selfPID {
+			// The role passed to another process (ours closed it; or one in
+			// another PID namespace shows a pid number that is not ours):
+			// the futex sleep, with its peer checks.
+			return errNotLot
 		}
+		if !lotAdd(w.word, p) {
+			continue // woken since the announcement
+		}
+		w.st.sleeps.Add(1)
 		done := ctx.Done()
 		if done == nil {
 			<-p.ch

@@ -357,8 +357,7 @@ func (p *Producer) release() {
 // wakeAll wakes whoever sleeps on either futex word of r.
 func wakeAll(r *Ring) {
 	for _, w := range []*atomic.Uint32{r.dataWaiters, r.spaceWaiters} {
-		w.Store(0)
-		lotWake(w, 1<<30)
+		lotSwap(w, 1<<30)
 		futexWake(w, 1<<30)
 	}
 }

@@ -65,13 +65,19 @@ func futexWake(word *atomic.Uint32, n int) {
 // caller has just published its position with a sequentially consistent
 // store; the sleeper sets word to 1 before re-checking that position, so
 // either the sleeper sees the new position or this load sees the 1 (no lost
-// wake-up).
+// wake-up). The swap to 0 and the wake-up of a call parked in the lot are
+// one step (lotSwap); only a sleeper not found there gets a FUTEX_WAKE.
+// A call found in the lot is woken even if another waker swapped the word
+// first: that one did not know the lot (see lot.go).
 func wakeIf(word *atomic.Uint32, st *stats) {
-	if word.Load() != 0 && word.Swap(0) != 0 {
-		if lotWake(word, 1) == 0 {
+	if word.Load() != 0 {
+		old, woke := lotSwap(word, 1)
+		if woke == 0 && old != 0 {
 			futexWake(word, 1)
 		}
-		st.wakes.Add(1)
+		if woke != 0 || old != 0 {
+			st.wakes.Add(1)
+		}
 	}
 }
 
@@ -159,6 +165,7 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		if err := w.blockLot(ctx, try); err != errNotLot {
 			return err
 		}
+		inProc = w.peer.Load() == selfPID
 	}
 	loads, yields := w.spins()
 	var start time.Time
@@ -194,8 +201,7 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		// FUTEX_WAIT that has not started yet return at once, the wake ends
 		// one in progress.
 		defer afterFunc(ctx, func() {
-			w.word.Store(0)
-			lotWake(w.word, 1)
+			lotSwap(w.word, 1)
 			futexWake(w.word, 1)
 		})()
 	}
