@@ -28,3 +28,6 @@ func NoSweep() (restore func()) {
 	lotNoSweep.Store(true)
 	return func() { lotNoSweep.Store(false) }
 }
+
+// Sweeps reports how many sweeps the lot's sweeper has made.
+func Sweeps() uint64 { return lot.sweeps.Load() }

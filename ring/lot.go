@@ -35,12 +35,13 @@ import (
 // ring linked into this process through cgo, a process in another PID
 // namespace that shows our pid number, the same ring mapped a second time
 // at another address — swaps the word and calls FUTEX_WAKE, which a
-// parked call does not hear. The sweeper notices: every lotSweep it looks
-// at the words of the parked calls, and a call whose word it finds 0 in
-// two sweeps in a row was woken behind the lot's back. It wakes that call,
-// which then sleeps on the futex, as do that side's later calls (its
-// waiter's lot flag is cleared for good). The cost of such a peer is one
-// wake-up up to 2·lotSweep late.
+// parked call does not hear. The sweeper notices: while calls are parked
+// it looks at their words every 10 ms, backing off to every 160 ms while
+// it finds nothing amiss, and a call whose word it finds 0 in two sweeps
+// in a row was woken behind the lot's back. It wakes that call, which
+// then sleeps on the futex, as do that side's later calls (its waiter's
+// lot flag is cleared for good). The cost of such a peer is one wake-up
+// up to lotSweepMax+lotSweep (170 ms) late.
 //
 // No peer check runs in the lot: a parked call's peer is a goroutine of
 // this process, alive as long as the call is. The peer's pid word can stop
@@ -54,8 +55,14 @@ import (
 //
 // SHMMAP_RING_LOT=off turns the lot off: every sleep is a futex sleep.
 
-// lotSweep is the sweeper's period.
-const lotSweep = 10 * time.Millisecond
+// lotSweep is the sweeper's period after a sweep that found a suspect (a
+// parked call whose word is 0, or whose peer left) and when it starts;
+// each sweep that finds none doubles it, up to lotSweepMax, so that calls
+// parked for long cost the process a few wake-ups a second.
+const (
+	lotSweep    = 10 * time.Millisecond
+	lotSweepMax = 160 * time.Millisecond
+)
 
 // lotOn is false under SHMMAP_RING_LOT=off.
 var lotOn = os.Getenv("SHMMAP_RING_LOT") != "off"
@@ -197,23 +204,32 @@ func lotSwap(word *atomic.Uint32, n int) (old uint32, woke int) {
 // lotSweeper wakes the parked calls woken behind the lot's back (see
 // above). It runs while calls are parked, and waits for a kick otherwise.
 func lotSweeper() {
+	d := lotSweep
 	for {
 		if lot.n.Load() == 0 {
 			<-lot.kick
+			d = lotSweep
 			continue
 		}
-		time.Sleep(lotSweep)
+		time.Sleep(d)
 		if lotNoSweep.Load() {
 			continue
 		}
+		suspects := false
 		for i := range lot.shards {
-			lotSweepShard(&lot.shards[i])
+			if lotSweepShard(&lot.shards[i]) {
+				suspects = true
+			}
 		}
 		lot.sweeps.Add(1)
+		if d = min(2*d, lotSweepMax); suspects {
+			d = lotSweep
+		}
 	}
 }
 
-func lotSweepShard(s *lotShard) {
+// lotSweepShard sweeps s and reports whether it found a suspect.
+func lotSweepShard(s *lotShard) (suspects bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for word := range s.m {
@@ -229,15 +245,18 @@ func lotSweepShard(s *lotShard) {
 				p.seen = 0
 				continue
 			default:
+				suspects = true
 				if p.seen++; p.seen < 2 {
 					continue
 				}
 				p.w.lot.Store(false)
 			}
+			suspects = true
 			lotUnlink(s, word, p)
 			p.ch <- struct{}{}
 		}
 	}
+	return suspects
 }
 
 // lotUnlink takes p out of word's list in s (locked); false if it is not

@@ -365,3 +365,33 @@ func lotStressCloseCancel(t *testing.T) {
 		t.Errorf("only %d parks in %d runs of %d messages: the runs did not exercise the lot", sleeps, runs, msgs)
 	}
 }
+
+// TestLotSweeperBacksOff: with a call parked for long and nothing amiss,
+// the sweeper backs off from a sweep every 10 ms to one every 160 ms: over
+// a second, about 9 sweeps rather than 100. (A loaded machine only makes
+// fewer.)
+func TestLotSweeperBacksOff(t *testing.T) {
+	if !ring.LotOn() {
+		t.Skip("SHMMAP_RING_LOT=off")
+	}
+	_, _, p, c := newRing(t, 256)
+	c.SetSpin(0, 0)
+	before := ring.Parked()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.Read(make([]byte, 64))
+		done <- err
+	}()
+	waitParked(t, before+1)
+	s0 := ring.Sweeps()
+	time.Sleep(time.Second) // let time pass: the count of sweeps is the assertion
+	n := ring.Sweeps() - s0
+	t.Logf("%d sweeps in 1 s with one call parked", n)
+	if n > 20 {
+		t.Errorf("%d sweeps in 1 s with one idle parked call, want the back-off's ~9", n)
+	}
+	mustWrite(t, p, 1, []byte("wake"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
