@@ -44,6 +44,7 @@ func (r *Ring) Consumer() (*Consumer, error) {
 		r.consumerPID.Store(0)
 		return nil, err
 	}
+	wakeAttached(r.spaceWaiters)
 	return c, nil
 }
 

@@ -48,6 +48,7 @@ func (r *Ring) Producer() (*Producer, error) {
 		r.producerPID.Store(0)
 		return nil, err
 	}
+	wakeAttached(r.dataWaiters)
 	return p, nil
 }
 
