@@ -44,8 +44,11 @@ const watchLinger = 100 * time.Millisecond
 // wakes the other side when it attaches, so the call then watches the new
 // peer at once; a C peer (cring/ring.h) does not, and a C peer that
 // attaches and dies before it writes, reads or closes anything is noticed
-// at the next look, within this time. A variable for the tests.
-var noPeerRecheck = time.Second
+// at the next look, within this time (a time.Duration; the tests change
+// it).
+var noPeerRecheck atomic.Int64
+
+func init() { noPeerRecheck.Store(int64(time.Second)) }
 
 // peerWatchOn is false under SHMMAP_RING_PEERWATCH=off (and in tests that
 // force the fallback), and once pidfd_open proved missing or forbidden.

@@ -183,7 +183,7 @@ func (w *waiter) peerSleep(pw **peerWatch) (every time.Duration, dead bool) {
 	every = futexwait.Forever
 	switch {
 	case pid == 0:
-		every = noPeerRecheck
+		every = time.Duration(noPeerRecheck.Load())
 	case pid == ownerClosed || pid == selfPID || *pw != nil:
 	case peerWatchOn.Load():
 		e, err := watch(pid, w)
