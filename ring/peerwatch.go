@@ -156,31 +156,51 @@ func (e *peerWatch) expire() {
 
 // run waits for the process to exit, then wakes the registered calls.
 func (e *peerWatch) run() {
+	exited := false
+	var failed error // from the callback
 	rc, err := e.f.SyscallConn()
 	if err == nil {
 		err = rc.Read(func(fd uintptr) bool {
+			// Not ready: the netpoller parks this goroutine until the
+			// pidfd polls readable, and calls again.
 			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-			for {
-				n, err := unix.Poll(fds, 0)
-				if err != unix.EINTR {
-					// POLLIN on exit; POLLHUP/POLLERR would mean the
-					// same, and an error is not worth a hang.
-					return n > 0 || err != nil
-				}
+			n, perr := unix.Poll(fds, 0)
+			for perr == unix.EINTR {
+				// Retry: the netpoller is edge-triggered and was reset
+				// before this call, so a pidfd already readable would
+				// not be reported again.
+				n, perr = unix.Poll(fds, 0)
 			}
+			switch {
+			case perr != nil:
+				failed = perr
+				return true
+			case n == 0:
+				return false
+			}
+			// POLLIN when the process exits (POLLHUP too, once reaped,
+			// on newer kernels); POLLERR or POLLNVAL is a failure.
+			exited = fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0
+			if !exited {
+				failed = unix.EIO
+			}
+			return true
 		})
+	}
+	if err == nil {
+		err = failed
 	}
 	watches.mu.Lock()
 	defer watches.mu.Unlock()
 	if watches.m[e.pid] != e {
 		return // expired: closed while unused
 	}
-	// Exited (or the netpoller failed: the calls then re-check the pid
-	// word themselves, which says dead or alive, and watch anew).
+	// Exited, or the watch failed: the calls then stop watching and
+	// check the peer periodically.
 	delete(watches.m, e.pid)
-	e.dead.Store(err == nil)
+	e.dead.Store(err == nil && exited)
 	e.over.Store(true)
-	if err != nil {
+	if !e.dead.Load() {
 		peerWatchOn.Store(false)
 	}
 	for w := range e.waiters {

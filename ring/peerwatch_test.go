@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shmmap/shmmap/internal/futexwait"
+	"github.com/shmmap/shmmap/internal/futexwait/futexwaittest"
 	"github.com/shmmap/shmmap/ring"
 	"golang.org/x/sys/unix"
 )
@@ -157,12 +159,21 @@ func collect(t *testing.T, errs <-chan error, n int) {
 // TestPeerWatchIdleReaders: 10,000 readers blocked on rings whose producer
 // is one live child process (2,000 under -short or -race) cost no wake-up
 // while it lives — no peer-check timeouts and (almost) no sleeps over a
-// second, all watched through one pidfd — and return ErrPeerDead once it
-// is killed (left a zombie), without any timeout: the death was an event.
+// second, all watched through one pidfd, and the watch holds no thread —
+// and return ErrPeerDead once it is killed (left a zombie), without any
+// timeout: the death was an event.
 func TestPeerWatchIdleReaders(t *testing.T) {
+	if !futexwaittest.IsChild() {
+		// Count threads in a fresh process, as TestManyBlockedReaders.
+		futexwaittest.RunChild(t, "^TestPeerWatchIdleReaders$")
+		return
+	}
 	n := 10000
 	if testing.Short() || raceEnabled {
 		n = 2000
+	}
+	if !futexwait.Multiplexed() {
+		n = 100 // each blocked reader holds a thread
 	}
 	peer := peerProcess(t)
 	mem, cs := sharedRings(t, n)
@@ -176,6 +187,12 @@ func TestPeerWatchIdleReaders(t *testing.T) {
 		}
 		return ring.PeerWatches() == 1
 	})
+	if futexwait.Multiplexed() {
+		limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
+		if got := futexwaittest.OSThreads(t); got > limit {
+			t.Errorf("%d OS threads with %d readers watching their peer, want at most %d", got, n, limit)
+		}
+	}
 	before := sumStats(cs)
 	time.Sleep(time.Second) // the window the wake-ups are counted over
 	after := sumStats(cs)

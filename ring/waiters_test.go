@@ -150,7 +150,7 @@ func TestMechanisms(t *testing.T) {
 	if futexwaittest.IsChild() {
 		t.Skip("a child process")
 	}
-	quick := "^(TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits)$"
+	quick := "^(TestPeerDeadInProcess|TestPeerWatchKilled|TestPeerWatchFallback|TestPeerWatchAttach|TestCloseWakes|TestCancelWakes|TestAttachContextWaits)$"
 	// The streams and the lost-wake-up stress with every sleep
 	// multiplexed take about 6 s on amd64; under the race detector and as
 	// a 32-bit program (where every system call and the scheduler are
