@@ -64,6 +64,9 @@ type peerWatch struct {
 	over    atomic.Bool          // out of watches.m: no longer watching (set under watches.mu)
 	waiters map[*waiter]struct{} // the calls asleep on this peer (under watches.mu)
 	linger  *time.Timer          // closes the watch once unused (under watches.mu)
+	armed   bool                 // linger is set (under watches.mu)
+	outs    uint64               // unwatch calls so far (under watches.mu)
+	seen    uint64               // outs when linger last fired (under watches.mu)
 }
 
 // watches holds the live watches by pid.
@@ -94,7 +97,6 @@ func watch(pid uint32, w *waiter) (*peerWatch, error) {
 		watches.m[pid] = e
 		go e.run()
 	}
-	e.linger.Stop()
 	e.waiters[w] = struct{}{}
 	return e, nil
 }
@@ -132,26 +134,41 @@ func newWatch(pid uint32) (*peerWatch, error) {
 	return e, nil
 }
 
-// unwatch takes w out of e; the last call out arms the linger timer.
+// unwatch takes w out of e; the last call out arms the linger timer,
+// unless it is armed already (a busy ring's calls come and go thousands of
+// times a second: they count, and the timer, when it fires, closes e only
+// if none came and went since it last fired).
 func unwatch(e *peerWatch, w *waiter) {
 	watches.mu.Lock()
 	defer watches.mu.Unlock()
 	delete(e.waiters, w)
-	if len(e.waiters) == 0 && !e.dead.Load() {
+	e.outs++
+	if len(e.waiters) == 0 && !e.armed && !e.over.Load() {
+		e.armed = true
+		e.seen = e.outs
 		e.linger.Reset(watchLinger)
 	}
 }
 
-// expire closes e if it is still unused; its goroutine then ends.
+// expire closes e if no call used it for a whole watchLinger; its
+// goroutine then ends.
 func (e *peerWatch) expire() {
 	watches.mu.Lock()
 	defer watches.mu.Unlock()
-	if len(e.waiters) != 0 || watches.m[e.pid] != e {
-		return
+	switch {
+	case watches.m[e.pid] != e:
+		e.armed = false
+	case len(e.waiters) != 0:
+		e.armed = false // the last call out arms it again
+	case e.outs != e.seen:
+		e.seen = e.outs
+		e.linger.Reset(watchLinger)
+	default:
+		e.armed = false
+		delete(watches.m, e.pid)
+		e.over.Store(true)
+		e.f.Close()
 	}
-	delete(watches.m, e.pid)
-	e.over.Store(true)
-	e.f.Close()
 }
 
 // run waits for the process to exit, then wakes the registered calls.

@@ -335,3 +335,23 @@ func ExampleConsumer_SetPeerCheck() {
 	fmt.Println(err)
 	// Output: context deadline exceeded
 }
+
+// TestPeerWatchExpires: once the last call watching a live peer returns,
+// the watch closes its pidfd (after a short linger), and a later call
+// watches the peer anew.
+func TestPeerWatchExpires(t *testing.T) {
+	peer := peerProcess(t)
+	mem, cs := sharedRings(t, 2)
+	setProducerPID(mem, 2, peer.Process.Pid)
+	for round := range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() { _, _, err := cs[round].ReadContext(ctx, nil); errc <- err }()
+		until(t, "the peer watched", func() bool { return ring.PeerWatches() == 1 })
+		cancel()
+		if err := woken(t, errc); !errors.Is(err, context.Canceled) {
+			t.Fatalf("round %d: %v, want context.Canceled", round, err)
+		}
+		until(t, "the watch closed", func() bool { return ring.PeerWatches() == 0 })
+	}
+}
