@@ -26,8 +26,12 @@ import (
 // child's echo on ring 1, both sides with spinning off, so that every
 // message wakes a futex sleeper (a peer in the same process would be
 // woken through the lot, a Go channel, instead); ns/op is half a round
-// trip, one wake-up. The child also holds the producer role of every idle
-// ring, so each idle reader has a live peer process whose death it must
+// trip, one wake-up (sleeps/wake: how often this process's read slept per
+// round trip). The hot loop's thread and the child share one CPU
+// (startOnOneCPU's reasons); cpu-ns/op is this process's CPU time per
+// wake-up, the idle readers' included, and idle-wakes/s their wake-ups.
+// The child also holds the producer role of every idle ring, so each idle
+// reader has a live peer process whose death it must
 // notice: with the peer watches (package ring, "Noticing a dead peer")
 // that costs no wake-up; with periodic checks (SHMMAP_RING_PEERWATCH=off)
 // each idle reader wakes every 50 ms and checks the child with
