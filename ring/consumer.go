@@ -69,6 +69,7 @@ func (c *Consumer) SetSpin(loads, yields int) { c.w.setSpin(loads, yields) }
 // watched). With d < 0 there are no checks — for peers in another PID
 // namespace, whose pid means nothing here (a blocked call then waits for
 // the producer or its context only).
+// A call already asleep applies a new setting once it next wakes.
 func (c *Consumer) SetPeerCheck(d time.Duration) { c.w.peerCheck.Store(int64(d)) }
 
 // Stats returns how often this Consumer slept and woke the producer.

@@ -73,6 +73,7 @@ func (p *Producer) SetSpin(loads, yields int) { p.w.setSpin(loads, yields) }
 // watched). With d < 0 there are no checks — for peers in another PID
 // namespace, whose pid means nothing here (a blocked call then waits for
 // the consumer or its context only).
+// A call already asleep applies a new setting once it next wakes.
 func (p *Producer) SetPeerCheck(d time.Duration) { p.w.peerCheck.Store(int64(d)) }
 
 // Stats returns how often this Producer slept and woke the consumer.
