@@ -43,3 +43,7 @@ func SetNoPeerRecheck(d time.Duration) (restore func()) {
 	old := noPeerRecheck.Swap(int64(d))
 	return func() { noPeerRecheck.Store(old) }
 }
+
+// PeerWatchOn reports whether blocked calls watch their peer process (not
+// forced off by SHMMAP_RING_PEERWATCH=off, and not found impossible).
+func PeerWatchOn() bool { return peerWatchOn.Load() }

@@ -32,6 +32,21 @@ func peerProcess(t *testing.T) *exec.Cmd {
 	return cmd
 }
 
+// requireWatch skips a test of the peer watches where there are none:
+// forced off (SHMMAP_RING_PEERWATCH=off), or no pidfd_open (before Linux
+// 5.3, or a seccomp filter).
+func requireWatch(t *testing.T) {
+	t.Helper()
+	if !ring.PeerWatchOn() {
+		t.Skip("the peer watches are off (SHMMAP_RING_PEERWATCH=off, or found impossible here)")
+	}
+	fd, err := unix.PidfdOpen(unix.Getpid(), 0)
+	if err != nil {
+		t.Skipf("no peer watches without pidfd_open: %v", err)
+	}
+	unix.Close(fd)
+}
+
 // killPeer kills the child; reaped waits for it, otherwise it stays a
 // zombie until the cleanup reaps it.
 func killPeer(t *testing.T, cmd *exec.Cmd, reaped bool) {
@@ -168,6 +183,7 @@ func TestPeerWatchIdleReaders(t *testing.T) {
 		futexwaittest.RunChild(t, "^TestPeerWatchIdleReaders$")
 		return
 	}
+	requireWatch(t)
 	n := 10000
 	if testing.Short() || raceEnabled {
 		n = 2000
@@ -216,6 +232,7 @@ func TestPeerWatchIdleReaders(t *testing.T) {
 // a child process return ErrPeerDead when it is killed, reaped or left a
 // zombie, with no peer-check timeout.
 func TestPeerWatchKilled(t *testing.T) {
+	requireWatch(t)
 	for _, kind := range []string{"reaped", "zombie"} {
 		t.Run(kind, func(t *testing.T) {
 			peer := peerProcess(t)
@@ -278,6 +295,7 @@ func TestPeerWatchFallback(t *testing.T) {
 // its pid, the reader finds it at its next look, watches it, and returns
 // ErrPeerDead when it dies.
 func TestPeerWatchAttach(t *testing.T) {
+	requireWatch(t)
 	t.Run("go", func(t *testing.T) {
 		defer ring.SetNoPeerRecheck(time.Hour)()
 		mem := make([]byte, ring.Size(256))
@@ -340,6 +358,7 @@ func ExampleConsumer_SetPeerCheck() {
 // the watch closes its pidfd (after a short linger), and a later call
 // watches the peer anew.
 func TestPeerWatchExpires(t *testing.T) {
+	requireWatch(t)
 	peer := peerProcess(t)
 	mem, cs := sharedRings(t, 2)
 	setProducerPID(mem, 2, peer.Process.Pid)
@@ -347,11 +366,18 @@ func TestPeerWatchExpires(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() { _, _, err := cs[round].ReadContext(ctx, nil); errc <- err }()
+		t.Cleanup(func() {
+			// Before the memory goes, if the test failed with the
+			// reader still blocked.
+			cancel()
+			<-errc
+		})
 		until(t, "the peer watched", func() bool { return ring.PeerWatches() == 1 })
 		cancel()
 		if err := woken(t, errc); !errors.Is(err, context.Canceled) {
 			t.Fatalf("round %d: %v, want context.Canceled", round, err)
 		}
+		errc <- nil // for the cleanup
 		until(t, "the watch closed", func() bool { return ring.PeerWatches() == 0 })
 	}
 }
