@@ -153,8 +153,8 @@ func (w *waiter) setSpin(loads, yields int) {
 // *pw the watch w is registered with (nil: none). It keeps w registered
 // with the watch of the peer's current pid where it can (see
 // peerwatch.go), and returns the longest the sleep may last before w looks
-// at the peer itself (futexwait.Forever: no limit), or dead when the
-// watched peer has exited. The caller has announced its sleep (its word
+// at the peer itself (futexwait.Forever: no limit), or the pid of the
+// watched peer once it has exited (0 while it lives). The caller has announced its sleep (its word
 // is 1): a watch that sees its process exit after this check sets the
 // word to 0 and wakes it, so the sleep cannot miss the death.
 //
@@ -167,18 +167,18 @@ func (w *waiter) setSpin(loads, yields int) {
 //     cannot be watched.
 //
 // A positive SetPeerCheck bounds every sleep as well.
-func (w *waiter) peerSleep(pw **peerWatch) (every time.Duration, dead bool) {
+func (w *waiter) peerSleep(pw **peerWatch) (every time.Duration, dead uint32) {
 	user := time.Duration(w.peerCheck.Load())
 	pid := w.peer.Load()
 	if e := *pw; e != nil && (user < 0 || e.pid != pid || e.over.Load()) {
 		if user >= 0 && e.pid == pid && e.dead.Load() {
-			return 0, true
+			return 0, pid
 		}
 		unwatch(e, w)
 		*pw = nil
 	}
 	if user < 0 {
-		return futexwait.Forever, false
+		return futexwait.Forever, 0
 	}
 	every = futexwait.Forever
 	switch {
@@ -189,7 +189,7 @@ func (w *waiter) peerSleep(pw **peerWatch) (every time.Duration, dead bool) {
 		e, err := watch(pid, w)
 		switch {
 		case err == errPeerGone:
-			return 0, true
+			return 0, pid
 		case err != nil:
 			every = DefaultPeerCheck
 		default:
@@ -201,7 +201,7 @@ func (w *waiter) peerSleep(pw **peerWatch) (every time.Duration, dead bool) {
 	if user > 0 && (every < 0 || user < every) {
 		every = user
 	}
-	return every, false
+	return every, 0
 }
 
 // block calls try until it reports done or an error: spinning first, then
@@ -280,8 +280,8 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		}
 		every, dead := w.peerSleep(&pw)
 		err := error(nil)
-		if dead {
-			err = w.deadErr(w.peer.Load())
+		if dead != 0 {
+			err = w.deadErr(dead)
 		} else if every > 0 && time.Since(lastCheck) >= every {
 			err = w.peerAlive()
 			lastCheck = time.Now()
