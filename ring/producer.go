@@ -48,6 +48,7 @@ func (r *Ring) Producer() (*Producer, error) {
 		r.producerPID.Store(0)
 		return nil, err
 	}
+	wakeAttached(r.dataWaiters)
 	return p, nil
 }
 
@@ -61,10 +62,18 @@ func (r *Ring) Producer() (*Producer, error) {
 // by default.
 func (p *Producer) SetSpin(loads, yields int) { p.w.setSpin(loads, yields) }
 
-// SetPeerCheck sets how often a blocked call wakes up to check that the
-// consumer process is alive: DefaultPeerCheck if d is 0; never if d is
-// negative — for peers in another PID namespace, whose pid means nothing
-// here (a blocked call then waits for the consumer or its context only).
+// SetPeerCheck sets how a blocked call notices that the consumer
+// process died. With d == 0, the default, the death is an event (a pidfd
+// watched through the netpoller, see "Noticing a dead peer" in the package
+// documentation): a blocked call sleeps without periodic wake-ups, except
+// a look every second while no consumer has attached; where pidfds cannot
+// be watched, it wakes every DefaultPeerCheck to check. With d > 0 it also
+// wakes at least every d to look at the consumer's pid word and check that
+// process itself (and d replaces DefaultPeerCheck where pidfds cannot be
+// watched). With d < 0 there are no checks — for peers in another PID
+// namespace, whose pid means nothing here (a blocked call then waits for
+// the consumer or its context only).
+// A call already asleep applies a new setting once it next wakes.
 func (p *Producer) SetPeerCheck(d time.Duration) { p.w.peerCheck.Store(int64(d)) }
 
 // Stats returns how often this Producer slept and woke the consumer.

@@ -56,7 +56,10 @@ const (
 const ownerClosed = 0xFFFFFFFF
 
 // DefaultPeerCheck is how often a blocked Producer or Consumer wakes to
-// check whether the process on the other side is still alive.
+// check whether the process on the other side is still alive where that
+// process's death cannot be watched as an event (no pidfd_open, or a
+// pidfd the netpoller refuses; see SetPeerCheck). It also bounds each
+// sleep of AttachContext.
 const DefaultPeerCheck = 50 * time.Millisecond
 
 // A Ring is a view of a single-producer/single-consumer message ring laid

@@ -50,10 +50,9 @@ func TestManyBlockedReaders(t *testing.T) {
 	defer unix.Munmap(mem)
 
 	// The producers attach once the readers are counted: readers of rings
-	// without a producer yet. (With producers in this process, each
-	// reader's peer check every 50 ms would be a pidfd_open, poll and
-	// close: 600,000 system calls a second, which is the peer check's cost,
-	// not the wait's, and slows the test on a small machine.)
+	// without a producer yet, which look at their producer's pid word once
+	// a second (a producer's attach wakes them; TestPeerWatchIdleReaders
+	// has readers whose producer is a live process).
 	rings := make([]*ring.Ring, n)
 	consumers := make([]*ring.Consumer, n)
 	for i := range n {
@@ -150,7 +149,7 @@ func TestMechanisms(t *testing.T) {
 	if futexwaittest.IsChild() {
 		t.Skip("a child process")
 	}
-	quick := "^(TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits)$"
+	quick := "^(TestPeerDeadInProcess|TestPeerWatchKilled|TestPeerWatchFallback|TestPeerWatchAttach|TestCloseWakes|TestCancelWakes|TestAttachContextWaits)$"
 	// The streams and the lost-wake-up stress with every sleep
 	// multiplexed take about 6 s on amd64; under the race detector and as
 	// a 32-bit program (where every system call and the scheduler are
