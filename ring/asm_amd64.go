@@ -8,8 +8,7 @@ package ring
 //go:noescape
 func pause()
 
-// repMovsb copies n >= 64 bytes from src to dst, which do not overlap,
-// with REP MOVSB from a 64-byte boundary of dst (see copy_amd64.go).
+// repMovsb copies n bytes from src to dst with REP MOVSB (see copy_amd64.go).
 //
 //go:noescape
 func repMovsb(dst, src *byte, n uintptr)

@@ -23,13 +23,8 @@ var hasERMS = cpu.X86.HasERMS
 // they bypass the caches, and the peer, which reads the message at once,
 // then fetches all of it from memory: with two threads pinned to two
 // cores, copying a 1.4 MB message the other core had just written took
-// 200-360 µs that way against 120-145 µs with REP MOVSB. As glibc's
-// memcpy does, the REP MOVSB starts at a 64-byte boundary of the
-// destination (the bytes before it are copied with vector moves): a
-// record's payload starts 8 bytes into a cache line, and the string
-// microcode is at its best on whole, aligned destination lines.
-// (Not under -race, whose instrumentation of copy the in-process tests
-// rely on.)
+// 200-360 µs that way against 120-145 µs with REP MOVSB. (Not under -race,
+// whose instrumentation of copy the in-process tests rely on.)
 func copyIn(dst, src []byte) {
 	if hasERMS && len(src) >= ermsMin && len(dst) >= len(src) {
 		repMovsb(&dst[0], &src[0], uintptr(len(src)))
