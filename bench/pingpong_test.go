@@ -184,9 +184,10 @@ type ringPair struct {
 	warmSleeps uint64
 }
 
-// sleeps counts the futex sleeps of all four ends: the ring rows report
-// them per round trip (sleeps/op), a count the machine's noise does not
-// blur.
+// sleeps counts the sleeps of all four ends — in-process, parks in the
+// ring's lot, each woken by a channel hand-off rather than FUTEX_WAKE: the
+// ring rows report them per round trip (sleeps/op), a count the machine's
+// noise does not blur.
 func (p *ringPair) sleeps() uint64 {
 	return p.reqP.Stats().Sleeps + p.reqC.Stats().Sleeps + p.respP.Stats().Sleeps + p.respC.Stats().Sleeps
 }

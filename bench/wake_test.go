@@ -1,7 +1,13 @@
 package bench
 
 import (
+	"bufio"
 	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,15 +21,24 @@ import (
 // message written to a ring whose consumer sleeps on its futex, until that
 // consumer has returned it — while 1, 100 or 10,000 other readers are
 // idle, each blocked in Consumer.Read on a ring of its own (all rings in one
-// memfd mapping). In one process: two goroutines ping-pong over two rings
-// with spinning off, so every message wakes a sleeper; ns/op is half a
-// round trip, one wake-up. The idle readers have no producer yet (a
-// producer's pid would add a liveness check per reader every 50 ms); each
-// still wakes every DefaultPeerCheck to look. With the multiplexer
-// (internal/futexwait) the idle readers hold no threads and the hot pair
-// waits directly in its threads; with the thread per waiter (forced with
-// SHMMAP_FUTEXWAIT=thread) idle=10000 is skipped: it would need 10,000
-// threads.
+// memfd mapping). The hot pair is this process and a child (streamer
+// ringwake, in Go): this process writes a message on ring 0 and reads the
+// child's echo on ring 1, both sides with spinning off, so that every
+// message wakes a futex sleeper (a peer in the same process would be
+// woken through the lot, a Go channel, instead); ns/op is half a round
+// trip, one wake-up (sleeps/wake: how often this process's read slept per
+// round trip). The hot loop's thread and the child share one CPU
+// (startOnOneCPU's reasons); cpu-ns/op is this process's CPU time per
+// wake-up, the idle readers' included, and idle-wakes/s their wake-ups.
+// The child also holds the producer role of every idle ring, so each idle
+// reader has a live peer process whose death it must
+// notice: with the peer watches (package ring, "Noticing a dead peer")
+// that costs no wake-up; with periodic checks (SHMMAP_RING_PEERWATCH=off)
+// each idle reader wakes every 50 ms and checks the child with
+// pidfd_open, poll and close. With the multiplexer (internal/futexwait)
+// the idle readers hold no threads and the hot pair waits directly in its
+// threads; with the thread per waiter (forced with SHMMAP_FUTEXWAIT=thread)
+// idle=10000 is skipped: it would need 10,000 threads.
 func BenchmarkWakeLatency(b *testing.B) {
 	for _, idle := range []int{1, 100, 10000} {
 		b.Run(fmt.Sprintf("idle=%d", idle), func(b *testing.B) {
@@ -41,7 +56,8 @@ func wakeLatency(b *testing.B, idle int) {
 	n := idle + 2
 	fd, err := unix.MemfdCreate("bench-wake", unix.MFD_CLOEXEC)
 	mustf(b, err, "memfd")
-	defer unix.Close(fd)
+	f := os.NewFile(uintptr(fd), "bench-wake")
+	defer f.Close()
 	mustf(b, unix.Ftruncate(fd, int64(n*size)), "ftruncate")
 	mem, err := unix.Mmap(fd, 0, n*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	mustf(b, err, "mmap")
@@ -52,15 +68,55 @@ func wakeLatency(b *testing.B, idle int) {
 		mustf(b, err, "ring.Init")
 	}
 
-	// The idle readers: blocked until their producer closes.
+	// The echo side, and the idle rings' producer: a child process.
+	echo := exec.Command(goProgram(b, "streamer"), "ringwake", "3", strconv.Itoa(size), strconv.Itoa(idle))
+	echo.ExtraFiles = []*os.File{f}
+	var stderr strings.Builder
+	echo.Stderr = &stderr
+	out, err := echo.StdoutPipe()
+	mustf(b, err, "pipe")
+	startOnOneCPU(b, echo)
+	var (
+		pingP    *ring.Producer
+		pingC    *ring.Consumer
+		idlers   []*ring.Consumer
+		idleDone sync.WaitGroup
+	)
+	defer func() {
+		// Closing ring 0 ends the echo side, which closes the idle rings
+		// (their readers return io.EOF); without it, killing the child
+		// ends them (ErrPeerDead). Then the memory may go.
+		if pingP != nil {
+			pingP.Close()
+		} else {
+			echo.Process.Kill()
+		}
+		if err := echo.Wait(); err != nil && pingP != nil {
+			b.Errorf("echo side: %v; stderr: %s", err, stderr.String())
+		}
+		idleDone.Wait()
+		for _, c := range idlers {
+			c.Close()
+		}
+		if pingC != nil {
+			pingC.Close()
+		}
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		b.Fatalf("echo side: %q, %v; stderr: %s", line, err, stderr.String())
+	}
+	pingC, err = rings[1].Consumer()
+	mustf(b, err, "Consumer")
+	pingC.SetSpin(0, 0)
+
+	// The idle readers: blocked until the child closes their ring.
 	before := futexwait.InFlight()
-	var idleDone sync.WaitGroup
-	idlers := make([]*ring.Consumer, idle)
-	for i := range idlers {
+	for i := range idle {
 		c, err := rings[2+i].Consumer()
 		mustf(b, err, "Consumer")
 		c.SetSpin(0, 0)
-		idlers[i] = c
+		idlers = append(idlers, c)
 		idleDone.Add(1)
 		go func() {
 			defer idleDone.Done()
@@ -68,17 +124,8 @@ func wakeLatency(b *testing.B, idle int) {
 			c.Read(buf)
 		}()
 	}
-	defer func() {
-		for i := range idlers {
-			p, err := rings[2+i].Producer()
-			mustf(b, err, "Producer")
-			p.Close()
-		}
-		idleDone.Wait()
-		for _, c := range idlers {
-			c.Close()
-		}
-	}()
+	pingP, err = rings[0].Producer()
+	mustf(b, err, "Producer")
 	deadline := time.Now().Add(time.Minute)
 	for {
 		asleep := 0
@@ -98,44 +145,31 @@ func wakeLatency(b *testing.B, idle int) {
 	}
 	// Past DirectFor, so direct waits among them have moved on.
 	time.Sleep(5 * futexwait.DirectFor)
-
-	// The hot pair: ping writes on ring 0 and reads ring 1; pong echoes.
-	pingP, err := rings[0].Producer()
-	mustf(b, err, "Producer")
-	pongC, err := rings[0].Consumer()
-	mustf(b, err, "Consumer")
-	pongP, err := rings[1].Producer()
-	mustf(b, err, "Producer")
-	pingC, err := rings[1].Consumer()
-	mustf(b, err, "Consumer")
-	for _, c := range []*ring.Consumer{pingC, pongC} {
-		c.SetSpin(0, 0)
+	idleSleeps := func() (s uint64) {
+		for _, c := range idlers {
+			s += c.Stats().Sleeps
+		}
+		return s
 	}
+
+	// The hot loop runs on the child's CPU (see startOnOneCPU: on a small
+	// virtual machine, waking the other process on another, idle CPU
+	// costs tens of microseconds and varies from run to run, and idle
+	// readers that wake often would keep that CPU out of idle); the idle
+	// readers' goroutines run where the scheduler puts them.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var all, one unix.CPUSet
+	mustf(b, unix.SchedGetaffinity(0, &all), "sched_getaffinity")
+	mustf(b, unix.SchedGetaffinity(echo.Process.Pid, &one), "sched_getaffinity (echo side)")
+	mustf(b, unix.SchedSetaffinity(0, &one), "sched_setaffinity")
+	defer unix.SchedSetaffinity(0, &all)
+
 	msg := make([]byte, 64)
-	pongErr := make(chan error, 1)
-	go func() {
-		buf := make([]byte, 256)
-		for {
-			typ, n, err := pongC.Read(buf)
-			if err != nil {
-				pongErr <- err
-				return
-			}
-			if err := pongP.Write(typ, buf[:n]); err != nil {
-				pongErr <- err
-				return
-			}
-		}
-	}()
-	defer func() {
-		// Stop pong before the memory goes, also after a failure.
-		pingP.Close()
-		<-pongErr
-		for _, x := range []interface{ Close() error }{pongP, pingC, pongC} {
-			x.Close()
-		}
-	}()
 	buf := make([]byte, 64)
+	idle0 := idleSleeps()
+	var cpu0, cpu1 unix.Timespec
+	unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &cpu0)
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
@@ -148,6 +182,9 @@ func wakeLatency(b *testing.B, idle int) {
 	}
 	el := time.Since(start)
 	b.StopTimer()
+	unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &cpu1)
+	b.ReportMetric(float64(cpu1.Nano()-cpu0.Nano())/float64(2*b.N), "cpu-ns/op")
 	b.ReportMetric(float64(el.Nanoseconds())/float64(2*b.N), "ns/op")
-	b.ReportMetric(float64(pingC.Stats().Sleeps+pongC.Stats().Sleeps)/float64(2*b.N), "sleeps/wake")
+	b.ReportMetric(float64(pingC.Stats().Sleeps)/float64(b.N), "sleeps/wake")
+	b.ReportMetric(float64(idleSleeps()-idle0)/el.Seconds(), "idle-wakes/s")
 }

@@ -36,6 +36,7 @@ func (r *Ring) Consumer() (*Consumer, error) {
 	c := &Consumer{r: r}
 	c.g.init(c.release)
 	c.w = waiter{word: r.dataWaiters, peer: r.producerPID, peerRole: "producer"}
+	c.w.lot.Store(lotOn)
 	c.w.spin.Store(-1)
 	c.head = r.head.Load()
 	c.tailCache = c.head
@@ -43,6 +44,7 @@ func (r *Ring) Consumer() (*Consumer, error) {
 		r.consumerPID.Store(0)
 		return nil, err
 	}
+	wakeAttached(r.spaceWaiters)
 	return c, nil
 }
 
@@ -51,12 +53,23 @@ func (r *Ring) Consumer() (*Consumer, error) {
 // yields re-checks each after yielding the CPU (runtime.Gosched, then
 // sched_yield). SetSpin(0, 0) sleeps at once (the stress tests use it to
 // force the sleep/wake path); negative values restore the default (64, 16).
+// With the other side in this process, a blocked call parks (see the
+// package documentation) after loads+yields runtime.Gosched turns, none
+// by default.
 func (c *Consumer) SetSpin(loads, yields int) { c.w.setSpin(loads, yields) }
 
-// SetPeerCheck sets how often a blocked call wakes up to check that the
-// producer process is alive: DefaultPeerCheck if d is 0; never if d is
-// negative — for peers in another PID namespace, whose pid means nothing
-// here (a blocked call then waits for the producer or its context only).
+// SetPeerCheck sets how a blocked call notices that the producer
+// process died. With d == 0, the default, the death is an event (a pidfd
+// watched through the netpoller, see "Noticing a dead peer" in the package
+// documentation): a blocked call sleeps without periodic wake-ups, except
+// a look every second while no producer has attached; where pidfds cannot
+// be watched, it wakes every DefaultPeerCheck to check. With d > 0 it also
+// wakes at least every d to look at the producer's pid word and check that
+// process itself (and d replaces DefaultPeerCheck where pidfds cannot be
+// watched). With d < 0 there are no checks — for peers in another PID
+// namespace, whose pid means nothing here (a blocked call then waits for
+// the producer or its context only).
+// A call already asleep applies a new setting once it next wakes.
 func (c *Consumer) SetPeerCheck(d time.Duration) { c.w.peerCheck.Store(int64(d)) }
 
 // Stats returns how often this Consumer slept and woke the producer.

@@ -25,11 +25,12 @@ func TestCopyInBothPaths(t *testing.T) {
 	for _, erms := range []bool{true, false} {
 		hasERMS = erms
 		for _, n := range sizes {
-			for _, off := range []int{0, 1, 7, 63} {
+			for _, off := range []int{0, 1, 7, 8, 56, 63, 64} {
+				soff := (off * 5) % 64 // the source's alignment differs
 				t.Run(fmt.Sprintf("erms=%v/n=%d/off=%d", erms, n, off), func(t *testing.T) {
 					dst := bytes.Repeat([]byte{0xee}, n+off+64)
-					copyIn(dst[off:off+n], src[off:off+n])
-					if !bytes.Equal(dst[off:off+n], src[off:off+n]) {
+					copyIn(dst[off:off+n], src[soff:soff+n])
+					if !bytes.Equal(dst[off:off+n], src[soff:soff+n]) {
 						t.Fatal("copied bytes differ")
 					}
 					for i, b := range dst {

@@ -519,7 +519,7 @@ func readAll(ctx context.Context, c *ring.Consumer, seed uint64, max int, tot *r
 // TestProducerKilledStreaming: the producer streams without end and is
 // SIGKILLed at whatever point it has reached — mid-copy, between records,
 // or asleep on a full ring. This test, the consumer, receives only whole,
-// valid messages and then ErrPeerDead.
+// valid messages and then ErrPeerDead, learnt from its peer watch.
 func TestProducerKilledStreaming(t *testing.T) {
 	for _, lang := range append([]string{"C", "Go"}, m32Lang(t)...) {
 		t.Run(lang, func(t *testing.T) {
@@ -537,7 +537,8 @@ func TestProducerKilledStreaming(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c.SetPeerCheck(20 * time.Millisecond)
+			// The default peer check: the death is an event (the pidfd
+			// watch), with C, Go and 32-bit C producers.
 			var tot ringmsg.Totals
 			if err := readAll(ctx, c, 3, 1000, &tot, 20000); err != nil {
 				t.Fatal(err)

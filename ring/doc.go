@@ -27,9 +27,20 @@
 // an idle ring costs no CPU; a sleep that lasts parks the goroutine in an
 // io_uring futex wait rather than holding an OS thread (internal/futexwait:
 // 10,000 blocked readers cost a few threads; SHMMAP_FUTEXWAIT=thread, or a
-// kernel without IORING_OP_FUTEX_WAIT, gives a thread per sleeper); it also wakes every DefaultPeerCheck (50 ms) to
-// see whether the other process still lives, and returns an error wrapping
-// ErrPeerDead if it died (messages it published first are still delivered).
+// kernel without IORING_OP_FUTEX_WAIT, gives a thread per sleeper). If the
+// other process dies without closing, the call returns an error wrapping
+// ErrPeerDead (messages it published first are still delivered): the
+// death is an event (a pidfd per peer process, watched through Go's
+// netpoller), so an idle blocked call costs no periodic wake-up while its
+// peer lives (see "Noticing a dead peer" below).
+// When the other side is a goroutine of the same process (its pid word
+// holds ours), a blocked call does not spin and does not sleep on the
+// futex: it parks on a Go channel and the other side's wake-up hands it
+// over as a channel send would, to run next on the waker's CPU, with no
+// system call (see lot.go; in-process request/response at 1.4 MB then
+// takes the time of its two copies, BenchmarkPingPong in bench/). The
+// futex word's protocol is the same, so other processes and C see no
+// difference; SHMMAP_RING_LOT=off turns this off.
 // Errors wrap the sentinels ErrFull, ErrEmpty, ErrPeerDead, ErrCorrupt,
 // ErrTooLarge, ErrClosed, ErrNotReady, ErrInUse and ErrInvalid; the clean
 // end of a stream is io.EOF.
@@ -94,17 +105,61 @@
 // swaps it to 0 and calls FUTEX_WAKE. Both the stores and the loads are
 // sequentially consistent, so either the sleeper's re-check sees the new
 // position or the waker sees the 1: no lost wake-up, and no wake system
-// call while nobody sleeps. A sleeper wakes at least every peer-check
-// interval to look at the other side's pid word: a pid whose process has
-// exited (checked with a pidfd, so a zombie not yet reaped counts as dead)
-// means ErrPeerDead. Pids are only meaningful within one PID namespace:
-// both processes must share it (SetPeerCheck(-1) turns the checks off).
-// Init wakes everyone sleeping on the magic word (AttachContext).
+// call while nobody sleeps. A sleeper whose peer's pid word names a
+// process that exits (a zombie not yet reaped counts as dead) returns
+// ErrPeerDead: see "Noticing a dead peer". Init wakes everyone sleeping on
+// the magic word (AttachContext).
 //
 // Roles: Producer and Consumer store this process's pid into their pid
 // word (compare-and-swap from 0, from closed, or from a pid whose process
 // is gone), and Close stores 0xFFFFFFFF: the consumer reads what is left
-// and then gets io.EOF; the producer's writes fail with ErrClosed.
+// and then gets io.EOF; the producer's writes fail with ErrClosed. The Go
+// Producer and Consumer then wake the other side if it sleeps (swap its
+// word to 0, FUTEX_WAKE), so that it re-checks and watches the new peer;
+// cring/ring.h does not, and needs not: the wake-up is only a hint.
+//
+// # Noticing a dead peer
+//
+// A sleeping call whose peer is another process registers, for as long as
+// it sleeps, with this process's watch of that pid: one pidfd
+// (pidfd_open, Linux 5.3) and one goroutine per distinct peer pid, shared
+// by every call waiting on that peer, whatever the ring. The goroutine
+// waits for the pidfd to poll readable — the peer has exited — parked in
+// Go's netpoller (no thread, no timer), then sets the futex word of each
+// registered call to 0 and wakes it with FUTEX_WAKE, as a context
+// cancellation does; the call takes a last look at the ring (the peer may
+// have published before dying) and returns ErrPeerDead. Such a sleep has
+// no timeout: 10,000 calls blocked on rings whose peer lives cost one
+// pidfd, one parked goroutine and no wake-up (TestPeerWatchIdleReaders),
+// where checking every 50 ms cost 200,000 goroutine wake-ups a second
+// (BenchmarkWakeLatency in bench/). A watch outlives its last call by
+// 100 ms, so that a busy ring does not open a pidfd per sleep. The C
+// peer's protocol is unchanged: it sees the same futex words and wakes.
+//
+// The pid word is the peer's identity, and it may change while a call
+// sleeps: Close wakes the call (it then sees io.EOF or ErrClosed); a new
+// Go peer attaching wakes it (above); a peer cannot take over the role
+// from a live holder, and one that takes it from a dead holder finds the
+// call already returned with ErrPeerDead, or has it watch the new pid at
+// its next look. One change wakes nobody: a C peer attaching (0 to a pid)
+// while the call sleeps. A call whose pid word is 0 (no peer yet) therefore
+// looks again every second, and a C peer that attaches and dies before it
+// writes, reads or closes anything is noticed within that second (one that
+// writes or closes wakes the call at once). A peer in this process (its
+// pid word holds ours) cannot die under the call: no watch, no timeout.
+// A pid reused by an unrelated process before the call first looks at it
+// passes for the peer, as it does for claiming a role.
+//
+// Where a pidfd cannot be watched — pidfd_open missing (before Linux 5.3)
+// or forbidden (seccomp), EMFILE, a netpoller that refuses the fd — or
+// under SHMMAP_RING_PEERWATCH=off, a sleeping call wakes every
+// DefaultPeerCheck (50 ms) to check the peer's pid itself, as it did
+// before the watches. SetPeerCheck(d) with d > 0 bounds every sleep to d
+// as well (the call then also looks at the pid word every d, for peers
+// whose pid may change without a wake-up), and sets the fallback's
+// interval; SetPeerCheck(-1) turns the checks off. Pids are only
+// meaningful within one PID namespace: both processes must share it, or
+// the checks must be off.
 //
 // # Large messages and peers in one process
 //

@@ -40,6 +40,7 @@ func (r *Ring) Producer() (*Producer, error) {
 	p := &Producer{r: r}
 	p.g.init(p.release)
 	p.w = waiter{word: r.spaceWaiters, peer: r.consumerPID, peerRole: "consumer"}
+	p.w.lot.Store(lotOn)
 	p.w.spin.Store(-1)
 	p.tail = r.tail.Load()
 	p.headCache = r.head.Load()
@@ -47,6 +48,7 @@ func (r *Ring) Producer() (*Producer, error) {
 		r.producerPID.Store(0)
 		return nil, err
 	}
+	wakeAttached(r.dataWaiters)
 	return p, nil
 }
 
@@ -55,12 +57,23 @@ func (r *Ring) Producer() (*Producer, error) {
 // yields re-checks each after yielding the CPU (runtime.Gosched, then
 // sched_yield). SetSpin(0, 0) sleeps at once (the stress tests use it to
 // force the sleep/wake path); negative values restore the default (64, 16).
+// With the other side in this process, a blocked call parks (see the
+// package documentation) after loads+yields runtime.Gosched turns, none
+// by default.
 func (p *Producer) SetSpin(loads, yields int) { p.w.setSpin(loads, yields) }
 
-// SetPeerCheck sets how often a blocked call wakes up to check that the
-// consumer process is alive: DefaultPeerCheck if d is 0; never if d is
-// negative — for peers in another PID namespace, whose pid means nothing
-// here (a blocked call then waits for the consumer or its context only).
+// SetPeerCheck sets how a blocked call notices that the consumer
+// process died. With d == 0, the default, the death is an event (a pidfd
+// watched through the netpoller, see "Noticing a dead peer" in the package
+// documentation): a blocked call sleeps without periodic wake-ups, except
+// a look every second while no consumer has attached; where pidfds cannot
+// be watched, it wakes every DefaultPeerCheck to check. With d > 0 it also
+// wakes at least every d to look at the consumer's pid word and check that
+// process itself (and d replaces DefaultPeerCheck where pidfds cannot be
+// watched). With d < 0 there are no checks — for peers in another PID
+// namespace, whose pid means nothing here (a blocked call then waits for
+// the consumer or its context only).
+// A call already asleep applies a new setting once it next wakes.
 func (p *Producer) SetPeerCheck(d time.Duration) { p.w.peerCheck.Store(int64(d)) }
 
 // Stats returns how often this Producer slept and woke the consumer.
@@ -353,7 +366,7 @@ func (p *Producer) release() {
 // wakeAll wakes whoever sleeps on either futex word of r.
 func wakeAll(r *Ring) {
 	for _, w := range []*atomic.Uint32{r.dataWaiters, r.spaceWaiters} {
-		w.Store(0)
+		lotSwap(w, 1<<30)
 		futexWake(w, 1<<30)
 	}
 }

@@ -56,7 +56,10 @@ const (
 const ownerClosed = 0xFFFFFFFF
 
 // DefaultPeerCheck is how often a blocked Producer or Consumer wakes to
-// check whether the process on the other side is still alive.
+// check whether the process on the other side is still alive where that
+// process's death cannot be watched as an event (no pidfd_open, or a
+// pidfd the netpoller refuses; see SetPeerCheck). It also bounds each
+// sleep of AttachContext.
 const DefaultPeerCheck = 50 * time.Millisecond
 
 // A Ring is a view of a single-producer/single-consumer message ring laid
@@ -300,8 +303,8 @@ func claimRole(word *atomic.Uint32, role string) error {
 // Stats counts how a Producer or Consumer waited; it is what the stress
 // tests look at to know that they forced the sleep/wake paths.
 type Stats struct {
-	Sleeps   uint64 // futex waits entered
-	Wakes    uint64 // futex wakes issued to the other side
+	Sleeps   uint64 // futex waits entered, or parks in the lot with the peer in this process
+	Wakes    uint64 // wakes issued to the other side (FUTEX_WAKE, or a hand-off in the lot)
 	Timeouts uint64 // futex waits that ended by timeout (peer checks)
 }
 

@@ -65,11 +65,34 @@ func futexWake(word *atomic.Uint32, n int) {
 // caller has just published its position with a sequentially consistent
 // store; the sleeper sets word to 1 before re-checking that position, so
 // either the sleeper sees the new position or this load sees the 1 (no lost
-// wake-up).
+// wake-up). The swap to 0 and the wake-up of a call parked in the lot are
+// one step (lotSwap); only a sleeper not found there gets a FUTEX_WAKE.
+// A call found in the lot is woken even if another waker swapped the word
+// first: that one did not know the lot (see lot.go).
 func wakeIf(word *atomic.Uint32, st *stats) {
-	if word.Load() != 0 && word.Swap(0) != 0 {
-		futexWake(word, 1)
+	if word.Load() != 0 && wake(word) {
 		st.wakes.Add(1)
+	}
+}
+
+// wake is wakeIf's wake-up once the word was seen set: it reports whether
+// it woke anyone (or may have: a FUTEX_WAKE).
+func wake(word *atomic.Uint32) bool {
+	old, woke := lotSwap(word, 1)
+	if woke == 0 && old != 0 {
+		futexWake(word, 1)
+	}
+	return woke != 0 || old != 0
+}
+
+// wakeAttached wakes the other side, if it announced a sleep on word, once
+// this side has taken its role: a call that went to sleep while our pid
+// word was 0 (no peer yet) then re-checks and watches us (see peerSleep)
+// rather than wait for its next look. The C ring does not do this on
+// attach; the Go side looks again every noPeerRecheck for such a peer.
+func wakeAttached(word *atomic.Uint32) {
+	if word.Load() != 0 {
+		wake(word)
 	}
 }
 
@@ -89,16 +112,16 @@ func afterFunc(ctx context.Context, f func()) (stop func()) {
 	}
 }
 
-// sleepFor returns how long to sleep: d, or less if ctx's deadline is
-// nearer, and context.DeadlineExceeded once the deadline has passed (ctx's
-// own timer may not have fired yet).
+// sleepFor returns how long to sleep: d (futexwait.Forever: no limit), or
+// less if ctx's deadline is nearer, and context.DeadlineExceeded once the
+// deadline has passed (ctx's own timer may not have fired yet).
 func sleepFor(ctx context.Context, d time.Duration) (time.Duration, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {
 			return 0, context.DeadlineExceeded
 		}
-		if left < d {
+		if d < 0 || left < d {
 			return left, nil
 		}
 	}
@@ -110,9 +133,11 @@ type waiter struct {
 	word      *atomic.Uint32 // our futex word
 	peer      *atomic.Uint32 // the other side's pid word
 	peerRole  string
-	peerCheck atomic.Int64 // time.Duration
-	spin      atomic.Int64 // loads<<32 | yields, or -1 for the default
-	quick     atomic.Bool  // the last wait for an in-process peer ended within inProcessSpin
+	peerCheck atomic.Int64           // time.Duration
+	spin      atomic.Int64           // loads<<32 | yields, or -1 for the default
+	quick     atomic.Bool            // the last wait for an in-process peer ended within inProcessSpin
+	lot       atomic.Bool            // parks in the lot (see lot.go); cleared for good by a waker that does not know it
+	lotP      atomic.Pointer[parked] // kept for the next park
 	st        stats
 }
 
@@ -132,26 +157,74 @@ func (w *waiter) setSpin(loads, yields int) {
 	w.spin.Store(int64(min(loads, 1<<30))<<32 | int64(min(yields, 1<<30)))
 }
 
-// interval returns the peer-check interval; check is false when peer checks
-// are off (SetPeerCheck with a negative duration), and the sleep is then
-// only bounded by the context.
-func (w *waiter) interval() (d time.Duration, check bool) {
-	switch d := time.Duration(w.peerCheck.Load()); {
-	case d > 0:
-		return d, true
-	case d < 0:
-		return time.Hour, false
+// peerSleep decides how the coming sleep learns that the peer died, with
+// *pw the watch w is registered with (nil: none). It keeps w registered
+// with the watch of the peer's current pid where it can (see
+// peerwatch.go), and returns the longest the sleep may last before w looks
+// at the peer itself (futexwait.Forever: no limit), or the pid of the
+// watched peer once it has exited (0 while it lives). The caller has announced its sleep (its word
+// is 1): a watch that sees its process exit after this check sets the
+// word to 0 and wakes it, so the sleep cannot miss the death.
+//
+//   - peer checks off (SetPeerCheck < 0): no limit, no watch;
+//   - no peer yet (pid word 0): noPeerRecheck, for a C peer that attaches
+//     without waking us;
+//   - closed, or a goroutine of this process: no limit (Close wakes us,
+//     and this process cannot die under us);
+//   - another process: watched, and no limit; DefaultPeerCheck where it
+//     cannot be watched.
+//
+// A positive SetPeerCheck bounds every sleep as well.
+func (w *waiter) peerSleep(pw **peerWatch) (every time.Duration, dead uint32) {
+	user := time.Duration(w.peerCheck.Load())
+	pid := w.peer.Load()
+	if e := *pw; e != nil && (user < 0 || e.pid != pid || e.over.Load()) {
+		if user >= 0 && e.pid == pid && e.dead.Load() {
+			return 0, pid
+		}
+		unwatch(e, w)
+		*pw = nil
 	}
-	return DefaultPeerCheck, true
+	if user < 0 {
+		return futexwait.Forever, 0
+	}
+	every = futexwait.Forever
+	switch {
+	case pid == 0:
+		every = time.Duration(noPeerRecheck.Load())
+	case pid == ownerClosed || pid == selfPID || *pw != nil:
+	case peerWatchOn.Load():
+		e, err := watch(pid, w)
+		switch {
+		case err == errPeerGone:
+			return 0, pid
+		case err != nil:
+			every = DefaultPeerCheck
+		default:
+			*pw = e
+		}
+	default:
+		every = DefaultPeerCheck
+	}
+	if user > 0 && (every < 0 || user < every) {
+		every = user
+	}
+	return every, 0
 }
 
 // block calls try until it reports done or an error: spinning first, then
-// sleeping on the futex. While asleep it wakes every peer-check interval to
-// check that the peer process is alive. ErrFull and ErrEmpty from try mean
+// sleeping on the futex. While asleep it learns of the peer process's
+// death from the peer's watch, or by waking to check (see peerSleep). ErrFull and ErrEmpty from try mean
 // "not yet".
 func (w *waiter) block(ctx context.Context, try func() error) error {
-	loads, yields := w.spins()
 	inProc := w.peer.Load() == selfPID
+	if inProc && w.lot.Load() {
+		if err := w.blockLot(ctx, try); err != errNotLot {
+			return err
+		}
+		inProc = w.peer.Load() == selfPID
+	}
+	loads, yields := w.spins()
 	var start time.Time
 	if inProc {
 		start = time.Now()
@@ -185,7 +258,7 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		// FUTEX_WAIT that has not started yet return at once, the wake ends
 		// one in progress.
 		defer afterFunc(ctx, func() {
-			w.word.Store(0)
+			lotSwap(w.word, 1)
 			futexWake(w.word, 1)
 		})()
 	}
@@ -195,6 +268,12 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 	// Close ends it before the memory may go.
 	fw := futexwait.Waiter{Keep: true}
 	defer fw.Close()
+	var pw *peerWatch // the watch of the peer process, while registered
+	defer func() {
+		if pw != nil {
+			unwatch(pw, w)
+		}
+	}()
 	lastCheck := time.Now()
 	for {
 		if err := ctx.Err(); err != nil {
@@ -207,16 +286,20 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 		if ctx.Err() != nil {
 			continue
 		}
-		every, check := w.interval()
-		if check && time.Since(lastCheck) >= every {
-			if err := w.peerAlive(); err != nil {
-				// Last look: the peer may have published just before dying.
-				if err2 := try(); err2 != ErrFull && err2 != ErrEmpty {
-					return err2
-				}
-				return err
-			}
+		every, dead := w.peerSleep(&pw)
+		err := error(nil)
+		if dead != 0 {
+			err = w.deadErr(dead)
+		} else if every > 0 && time.Since(lastCheck) >= every {
+			err = w.peerAlive()
 			lastCheck = time.Now()
+		}
+		if err != nil {
+			// Last look: the peer may have published just before dying.
+			if err2 := try(); err2 != ErrFull && err2 != ErrEmpty {
+				return err2
+			}
+			return err
 		}
 		d, err := sleepFor(ctx, every)
 		if err != nil {
@@ -242,9 +325,14 @@ func (w *waiter) peerAlive() error {
 		return nil
 	}
 	if pidDead(int(pid)) {
-		return errorf(ErrPeerDead, "the %s (pid %d) exited without closing the ring", w.peerRole, pid)
+		return w.deadErr(pid)
 	}
 	return nil
+}
+
+// deadErr is the error of a call whose peer, process pid, died.
+func (w *waiter) deadErr(pid uint32) error {
+	return errorf(ErrPeerDead, "the %s (pid %d) exited without closing the ring", w.peerRole, pid)
 }
 
 // pidDead reports whether process pid has exited. A zombie — dead but not

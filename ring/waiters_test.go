@@ -50,10 +50,9 @@ func TestManyBlockedReaders(t *testing.T) {
 	defer unix.Munmap(mem)
 
 	// The producers attach once the readers are counted: readers of rings
-	// without a producer yet. (With producers in this process, each
-	// reader's peer check every 50 ms would be a pidfd_open, poll and
-	// close: 600,000 system calls a second, which is the peer check's cost,
-	// not the wait's, and slows the test on a small machine.)
+	// without a producer yet, which look at their producer's pid word once
+	// a second (a producer's attach wakes them; TestPeerWatchIdleReaders
+	// has readers whose producer is a live process).
 	rings := make([]*ring.Ring, n)
 	consumers := make([]*ring.Consumer, n)
 	for i := range n {
@@ -136,28 +135,33 @@ func TestManyBlockedReaders(t *testing.T) {
 	}
 }
 
+// lotOff turns the lot off in a child (see lot.go): the in-process tests'
+// sleeps are then futex sleeps, as with a peer in another process.
+const lotOff = "SHMMAP_RING_LOT=off"
+
 // TestMechanisms runs the blocking tests in a child process with each
-// futex wait mechanism forced: the thread per waiter (the fallback), and
-// the multiplexer with no direct waits, so that every sleep goes through
-// io_uring (with the lost-wake-up stress, except under the race detector),
-// and the futex_waitv workers with no direct waits.
+// futex wait mechanism forced, and the lot off so that the in-process
+// tests' sleeps are futex sleeps: the thread per waiter (the fallback),
+// and the multiplexer with no direct waits, so that every sleep goes
+// through io_uring (with the lost-wake-up stress, except under the race
+// detector), and the futex_waitv workers with no direct waits.
 func TestMechanisms(t *testing.T) {
 	if futexwaittest.IsChild() {
 		t.Skip("a child process")
 	}
-	quick := "^(TestPeerDeadInProcess|TestCloseWakes|TestCancelWakes|TestAttachContextWaits)$"
+	quick := "^(TestPeerDeadInProcess|TestPeerWatchKilled|TestPeerWatchFallback|TestPeerWatchAttach|TestCloseWakes|TestCancelWakes|TestAttachContextWaits)$"
 	// The streams and the lost-wake-up stress with every sleep
 	// multiplexed take about 6 s on amd64; under the race detector and as
 	// a 32-bit program (where every system call and the scheduler are
 	// slower) they take minutes, and only the quick tests run.
 	heavy := !raceEnabled && unsafe.Sizeof(uintptr(0)) == 8
 	t.Run("thread", func(t *testing.T) {
-		env := futexwait.EnvMechanism + "=" + futexwait.Thread
-		futexwaittest.RunChild(t, quick, env)
-		futexwaittest.RunChild(t, "^TestManyBlockedReaders$", env) // skips: not multiplexed
+		env := []string{futexwait.EnvMechanism + "=" + futexwait.Thread, lotOff}
+		futexwaittest.RunChild(t, quick, env...)
+		futexwaittest.RunChild(t, "^TestManyBlockedReaders$", env...) // skips: not multiplexed
 	})
 	t.Run("iouring-only", func(t *testing.T) {
-		env := []string{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0"}
+		env := []string{futexwait.EnvMechanism + "=" + futexwait.IOURing, futexwait.EnvDirect + "=0", lotOff}
 		tests := quick
 		if heavy {
 			tests = strings.Replace(quick, "^(", "^(TestLostWakeupStress|TestStreamGoroutines|", 1)
@@ -169,7 +173,7 @@ func TestMechanisms(t *testing.T) {
 		// futex_waitv workers (the fallback where io_uring lacks the
 		// futex wait). Its stress run (15 s here: each sleep restarts a
 		// worker's call) is left to SHMMAP_FUTEXWAIT=waitv go test.
-		env := []string{futexwait.EnvMechanism + "=" + futexwait.Waitv, futexwait.EnvDirect + "=0"}
+		env := []string{futexwait.EnvMechanism + "=" + futexwait.Waitv, futexwait.EnvDirect + "=0", lotOff}
 		futexwaittest.RunChild(t, quick, env...)
 		futexwaittest.RunChild(t, "^TestManyBlockedReaders$", env...)
 	})

@@ -53,11 +53,12 @@ func writePingPongSection(w *strings.Builder, res *results) {
 	fmt.Fprintf(w, "Under `RunParallel` (one client goroutine per P), each client has its own server goroutine and connection and sends a request, the server answers with a response of the same size, raw payloads. ")
 	fmt.Fprintf(w, "The ring rows use two rings (2 MiB each, in one memfd) per client: *Write / Read* copies four times per round trip (into the ring, out of it, each way); ")
 	fmt.Fprintf(w, "*ClaimContext+Commit / ReadFunc* copies twice (the client copies its request into the claimed room with `ring.Copy`, the server copies the request in place straight into the response's claimed room, the client reads the response in place). ")
+	fmt.Fprintf(w, "Client and server are goroutines of one process, so a blocked ring call parks in the ring's lot and is woken by a channel hand-off, not a futex (package ring, \"lot.go\"); *sleeps per round trip* counts those parks. ")
 	fmt.Fprintf(w, "The Unix-domain socket pair (`net.UnixConn`) writes and reads each message whole. ")
 	fmt.Fprintf(w, "*chan* is the floor of an in-process hand-off, no shared memory and no futex: the client copies its request into a buffer and sends it on a channel, the server copies it into a response buffer and sends that back (two copies, as the zero-copy ring, with the Go scheduler's own wake-ups). ")
 	fmt.Fprintf(w, "*memcpy* is `copy()` between two buffers of the payload size per goroutine, in the same `RunParallel` shape, both buffers warm in the copying core's caches as the client's own buffers are: the optimistic bound, since the ring's lines were last touched by the other side's core. ")
 	fmt.Fprintf(w, "The bound of a row is its number of copies × the memcpy row of the same round. ns/op is wall time per round trip over all clients (a throughput figure, like the memcpy row's). Lower is better.\n\n")
-	fmt.Fprintf(w, "| payload | row | per round trip (median) | min–max | × bound (median, min–max) | × socket (median) | futex sleeps per round trip |\n|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| payload | row | per round trip (median) | min–max | × bound (median, min–max) | × socket (median) | sleeps per round trip |\n|---|---|---|---|---|---|---|\n")
 	for _, s := range ppSizes {
 		mc := res.ns[ppRow("memcpy", s.Name)]
 		for _, k := range ppKinds {

@@ -5,6 +5,7 @@
 //	streamer ping|pong RFD WFD SIZE COUNT
 //	streamer ringsend|ringrecv FD SIZE COUNT
 //	streamer ringping|ringpong FD SIZE COUNT SPIN
+//	streamer ringwake FD RINGSIZE IDLE (BenchmarkWakeLatency's echo side)
 //
 // Messages are SIZE bytes; the first 8 carry the sequence number, which the
 // receiver checks. recv prints the nanoseconds from its first message to its

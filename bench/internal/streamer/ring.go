@@ -24,6 +24,10 @@ func ringMain(mode string, args []string) {
 		ringBatchMain(mode, args)
 		return
 	}
+	if mode == "ringwake" {
+		ringWakeMain(args)
+		return
+	}
 	if len(args) < 3 {
 		fail("usage: streamer ring MODE FD SIZE COUNT [SPIN]")
 	}
