@@ -12,7 +12,6 @@ import (
 	"github.com/shmmap/shmmap/internal/futexwait"
 	"github.com/shmmap/shmmap/internal/futexwait/futexwaittest"
 	"github.com/shmmap/shmmap/ring"
-	"golang.org/x/sys/unix"
 )
 
 // TestManyBlockedReaders: 10,000 goroutines, each blocked in Consumer.Read
@@ -34,38 +33,13 @@ func TestManyBlockedReaders(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		n = 2000 // the race detector makes 10,000 goroutines slow
 	}
-	size := ring.Size(64)
-	fd, err := unix.MemfdCreate("ring-waiters", unix.MFD_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Ftruncate(fd, int64(n*size)); err != nil {
-		t.Fatal(err)
-	}
-	mem, err := unix.Mmap(fd, 0, n*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Munmap(mem)
+	// Straight to sleep (SetSpin(0, 0)): spinning 10,000 readers proves nothing.
+	mem, consumers := sharedRings(t, n)
 
 	// The producers attach once the readers are counted: readers of rings
 	// without a producer yet, which look at their producer's pid word once
 	// a second (a producer's attach wakes them; TestPeerWatchIdleReaders
 	// has readers whose producer is a live process).
-	rings := make([]*ring.Ring, n)
-	consumers := make([]*ring.Consumer, n)
-	for i := range n {
-		r, err := ring.Init(mem[i*size : (i+1)*size])
-		if err != nil {
-			t.Fatal(err)
-		}
-		rings[i] = r
-		if consumers[i], err = r.Consumer(); err != nil {
-			t.Fatal(err)
-		}
-		consumers[i].SetSpin(0, 0) // straight to sleep: spinning 10,000 readers proves nothing
-	}
 	before := futexwait.InFlight()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -111,8 +85,13 @@ func TestManyBlockedReaders(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	for i, r := range rings {
-		p, err := r.Producer()
+	size := ring.Size(64) // sharedRings' rings
+	for i := range consumers {
+		var p *ring.Producer
+		r, err := ring.Attach(mem[i*size : (i+1)*size])
+		if err == nil {
+			p, err = r.Producer()
+		}
 		if err == nil {
 			err = p.TryWrite(uint32(i), []byte(fmt.Sprint("message ", i)))
 			p.Close()
