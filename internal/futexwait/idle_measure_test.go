@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// EnvIdleMeasure names the environment variable that runs
+// envIdleMeasure names the environment variable that runs
 // TestIdleWakeupsMeasure for that long (a Go duration, e.g. "10s").
 const envIdleMeasure = "FUTEXWAIT_IDLE_MEASURE"
 
