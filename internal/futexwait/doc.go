@@ -96,10 +96,26 @@
 // a sleep in the scheduler, transparently restarted). When that thread
 // exits (a goroutine ending while locked to its thread) the kernel cancels
 // its waits: they return as spurious wake-ups (EINTR), and the caller
-// re-checks and waits again. A parked wait also loads its word every two
-// seconds: if the word changed while no completion came (a lost wake-up;
-// seen once under heavy load, never reproduced), the wait ends as EAGAIN
-// and the caller re-checks, so such a loss costs a delay, not a hang.
+// re-checks and waits again.
+//
+// A lost wake-up (seen once under heavy load, never reproduced: a few
+// io_uring futex waits that neither the FUTEX_WAKE nor a completion
+// reached) must cost a delay, not a hang. So every two seconds one
+// recheck goroutine per process — started by the first parked wait,
+// gone once no wait is armed — walks the armed waits of either
+// multiplexer (io_uring requests not yet completed, futex_waitv
+// registrations) under the lock that guards them, so never a word whose
+// wait was released, and loads each word; a wait whose word no longer
+// holds its value while no completion came is signalled, cancelled, and
+// ends as EAGAIN (or as its completion, if that raced the cancel), and
+// the caller re-checks. A parked wait whose word is unchanged is not
+// woken and has no timer of its own (only a caller's finite timeout
+// arms one): 10,000 idle waits cost one walk every two seconds, a load
+// per wait, not 5,000 goroutine wake-ups and timer re-arms a second as a
+// timer per wait did. A word that changes and changes back between two
+// walks (ABA) is not noticed (the per-wait timer had the same blind
+// spot): the net is for a lost wake-up after which the word stays
+// changed, as a ring's position counters do.
 // The task work may interrupt a system call of that thread that the
 // kernel never restarts (msgrcv, semop, epoll_wait) with EINTR; Go code
 // retries those anyway, as the runtime's own preemption signals cause the

@@ -360,7 +360,7 @@ func TestURingSubmitterExits(t *testing.T) {
 type enomemMux struct{}
 
 func (enomemMux) arm(*uint32, uint32, Flags) (*op, error) {
-	o := &op{done: make(chan int32, 1)}
+	o := newOp()
 	o.done <- -int32(unix.ENOMEM)
 	return o, nil
 }
@@ -368,15 +368,23 @@ func (enomemMux) cancel(*op)        {}
 func (enomemMux) release(*op)       {}
 func (enomemMux) armed(uintptr) int { return 0 }
 func (enomemMux) inFlight() int64   { return 0 }
+func (enomemMux) recheck() int      { return 0 }
 
 // TestWaitENOMEM: a multiplexed wait the kernel could not allocate is not
 // an error for the caller (ring and posixsem would fail a blocking call):
 // the wait sleeps in its thread instead.
 func TestWaitENOMEM(t *testing.T) {
 	setup()
+	// The recheck goroutine runs for one multiplexer: let the one for
+	// theMux stop before the swap, and the one for enomemMux after.
+	shortenRecheck(t, 5*time.Millisecond)
+	rechecksStopped(t)
 	saved := theMux
 	theMux = enomemMux{}
-	defer func() { theMux = saved }()
+	defer func() {
+		rechecksStopped(t)
+		theMux = saved
+	}()
 	word := uint32(1)
 	w := Waiter{long: true} // straight to the multiplexer
 	defer w.Close()

@@ -105,12 +105,37 @@ const (
 const cancelTag = 1 << 63
 
 // op is one futex wait in flight. done receives its result (0, -EAGAIN,
-// -ECANCELED, another -errno) exactly once.
+// -ECANCELED, another -errno) exactly once. recheck (buffered, one slot)
+// is signalled by the recheck walk (see recheckLoop) when the word no
+// longer holds val while no result has come.
 type op struct {
-	done chan int32
-	ud   uint64  // io_uring: user_data
-	addr uintptr // the word, for Armed
-	v    *vop    // futex_waitv: the registration
+	done    chan int32
+	recheck chan struct{}
+	ud      uint64  // io_uring: user_data
+	addr    uintptr // the word, for Armed
+	// word is the futex word, set while the wait is armed and its result
+	// has not come (io_uring: nil once completed; futex_waitv: the op is
+	// in its worker's set): the recheck walk loads only such words, under
+	// the lock that guards them, so never a word its caller may have
+	// unmapped.
+	word *uint32
+	val  uint32
+	v    *vop // futex_waitv: the registration
+}
+
+func newOp() *op {
+	return &op{done: make(chan int32, 1), recheck: make(chan struct{}, 1)}
+}
+
+// signalIfChanged signals o.recheck if its word no longer holds the
+// value it was armed with. The caller holds the lock that guards o.word.
+func (o *op) signalIfChanged() {
+	if atomic.LoadUint32(o.word) != o.val {
+		select {
+		case o.recheck <- struct{}{}:
+		default: // already signalled
+		}
+	}
 }
 
 // uring is the process's io_uring for futex waits, and its reaper.
@@ -359,12 +384,13 @@ func (u *uring) arm(addr *uint32, val uint32, flags Flags) (*op, error) {
 		u.free = u.free[:n-1]
 	} else {
 		idx = uint32(len(u.ops))
-		u.ops = append(u.ops, &op{done: make(chan int32, 1)})
+		u.ops = append(u.ops, newOp())
 		u.gens = append(u.gens, 0)
 	}
 	o := u.ops[idx]
 	o.ud = uint64(u.gens[idx])<<32 | uint64(idx)
 	o.addr = uintptr(unsafe.Pointer(addr))
+	o.word, o.val = addr, val
 	s := u.getSQE()
 	s.opcode = ioringOpFutexWait
 	s.fd = futex2SizeU32
@@ -401,7 +427,11 @@ func (u *uring) release(o *op) {
 	u.mu.Lock()
 	idx := uint32(o.ud)
 	u.gens[idx]++
-	o.addr = 0
+	o.addr, o.word = 0, nil
+	select {
+	case <-o.recheck: // a signal the waiter did not take
+	default:
+	}
 	u.free = append(u.free, idx)
 	u.mu.Unlock()
 }
@@ -447,6 +477,7 @@ func (u *uring) flush() {
 			u.mu.Lock()
 			o := u.ops[uint32(ud)]
 			if o.ud == ud {
+				o.word = nil // completed: the walk leaves it
 				o.done <- res
 				u.inflight.Add(-1)
 			}
@@ -470,3 +501,29 @@ func (u *uring) armed(addr uintptr) int {
 }
 
 func (u *uring) inFlight() int64 { return u.inflight.Load() }
+
+// recheckChunk is how many ops the recheck walk looks at per hold of the
+// ops' lock, so that arms and completions are not held up behind a walk
+// of 10,000 waits.
+const recheckChunk = 256
+
+// recheck signals every armed wait whose word no longer holds its value
+// while no completion came, and returns how many armed waits it looked at.
+func (u *uring) recheck() int {
+	n := 0
+	for i := 0; ; {
+		u.mu.Lock()
+		if i >= len(u.ops) {
+			u.mu.Unlock()
+			return n
+		}
+		end := min(i+recheckChunk, len(u.ops))
+		for ; i < end; i++ {
+			if o := u.ops[i]; o.word != nil {
+				o.signalIfChanged()
+				n++
+			}
+		}
+		u.mu.Unlock()
+	}
+}

@@ -33,6 +33,9 @@ type mux interface {
 	release(o *op)
 	armed(addr uintptr) int
 	inFlight() int64
+	// recheck signals op.recheck of every armed wait whose word no
+	// longer holds its value, and returns how many it looked at.
+	recheck() int
 }
 
 // EnvMechanism is the environment variable that forces a mechanism:
@@ -243,54 +246,140 @@ func (w *Waiter) Wait(addr *uint32, val uint32, flags Flags, timeout time.Durati
 	return e
 }
 
-// recheckEvery bounds how long a multiplexed wait trusts the kernel alone:
-// every recheckEvery, a parked waiter loads its word, and if the word no
-// longer holds the value it armed with while no completion came, the wait
-// is cancelled and reported as EAGAIN (the caller re-checks, as after any
-// spurious wake-up). Every caller changes the word before it wakes, so a
-// wake-up lost on the way (once seen under load: a few io_uring futex
-// waits that neither FUTEX_WAKE nor a completion reached) costs at most
-// this delay, not a hang. A wait whose word still holds the value goes on
-// sleeping without a system call.
-var recheckEvery = 2 * time.Second
+// defaultRecheckEvery bounds how long a multiplexed wait trusts the
+// kernel alone: every recheckEvery, one recheck goroutine for the whole
+// process (recheckLoop) loads the word of every armed wait, and signals
+// the waits whose word no longer holds the value they armed with while no
+// completion came; such a wait is cancelled and reported as EAGAIN (the
+// caller re-checks, as after any spurious wake-up). Every caller changes
+// the word before it wakes, so a wake-up lost on the way (once seen under
+// load: a few io_uring futex waits that neither FUTEX_WAKE nor a
+// completion reached) costs at most this delay, not a hang. A wait whose
+// word still holds the value is not woken at all: its goroutine stays
+// parked, and it has no timer of its own unless its caller gave a timeout.
+const defaultRecheckEvery = 2 * time.Second
 
-// await waits for w.o's completion, at most timeout (< 0: no limit).
-func (w *Waiter) await(timeout time.Duration) syscall.Errno {
+// recheckNanos overrides defaultRecheckEvery when positive (tests shorten
+// it through setRecheckEvery).
+var recheckNanos atomic.Int64
+
+func recheckEvery() time.Duration {
+	if d := recheckNanos.Load(); d > 0 {
+		return time.Duration(d)
+	}
+	return defaultRecheckEvery
+}
+
+// rechecker is the process's recheck goroutine: started by the first
+// parked wait, it runs while waits are armed and exits when none are.
+var rechecker struct {
+	running atomic.Bool
+	kick    chan struct{} // the period changed (setRecheckEvery)
+	walks   atomic.Int64  // walks done, for tests
+}
+
+// parkedWakes counts the times a parked wait's goroutine ran (a
+// completion, a recheck signal or its timeout), for tests.
+var parkedWakes atomic.Int64
+
+func init() { rechecker.kick = make(chan struct{}, 1) }
+
+// setRecheckEvery sets the recheck period (d <= 0: the default) and makes
+// a running recheck goroutine start its period over with it.
+func setRecheckEvery(d time.Duration) {
+	recheckNanos.Store(int64(d))
+	select {
+	case rechecker.kick <- struct{}{}:
+	default:
+	}
+}
+
+// startRechecker starts the recheck goroutine for m unless it runs. A
+// wait calls it once armed (m.inFlight counts it), so the goroutine, which
+// exits only after it has seen no wait in flight with running cleared,
+// cannot miss it.
+func startRechecker(m mux) {
+	if !rechecker.running.Load() && rechecker.running.CompareAndSwap(false, true) {
+		go recheckLoop(m)
+	}
+}
+
+// recheckLoop walks the armed waits every recheckEvery (see
+// defaultRecheckEvery) until none are armed. The walk costs a load per
+// armed wait (10,000 waits: a fraction of a millisecond every two
+// seconds) and wakes only the waits whose word changed.
+//
+// A word that changes and changes back between two walks (ABA) is not
+// noticed; the per-wait check before it had the same blind spot. The
+// safety net is for a lost wake-up after which the word stays changed
+// (a ring's counter, a semaphore's value), which it catches.
+func recheckLoop(m mux) {
+	t := time.NewTimer(recheckEvery())
+	defer t.Stop()
 	for {
-		d, recheck := timeout, timeout < 0 || timeout > recheckEvery
-		if recheck {
-			d = recheckEvery
-		}
-		if w.timer == nil {
-			w.timer = time.NewTimer(d)
-		} else {
-			w.timer.Reset(d)
-		}
-		var res int32
 		select {
-		case res = <-w.o.done:
-			w.timer.Stop()
+		case <-t.C:
+		case <-rechecker.kick:
+			t.Reset(recheckEvery())
+			continue
+		}
+		m.recheck()
+		rechecker.walks.Add(1)
+		if m.inFlight() == 0 {
+			rechecker.running.Store(false)
+			// A wait armed before the store either saw running set (and
+			// is counted here) or starts a new goroutine itself.
+			if m.inFlight() == 0 || !rechecker.running.CompareAndSwap(false, true) {
+				return
+			}
+		}
+		t.Reset(recheckEvery())
+	}
+}
+
+// await waits for w.o's completion, at most timeout (< 0: no limit). A
+// timer runs only for a finite timeout; the recheck goroutine signals
+// w.o.recheck if the word changes while no completion comes.
+func (w *Waiter) await(timeout time.Duration) syscall.Errno {
+	startRechecker(theMux)
+	var expired <-chan time.Time
+	if timeout >= 0 {
+		if w.timer == nil {
+			w.timer = time.NewTimer(timeout)
+		} else {
+			w.timer.Reset(timeout)
+		}
+		expired = w.timer.C
+	}
+	for {
+		select {
+		case res := <-w.o.done:
+			parkedWakes.Add(1)
+			if expired != nil {
+				w.timer.Stop()
+			}
 			theMux.release(w.o)
 			w.o = nil
 			return errnoOf(res)
-		case <-w.timer.C:
-		}
-		if recheck {
-			if timeout > 0 {
-				timeout -= d
-			}
+		case <-w.o.recheck:
+			parkedWakes.Add(1)
 			if atomic.LoadUint32(w.addr) == w.val {
-				continue
+				continue // changed back since the walk: sleep on
+			}
+			if expired != nil {
+				w.timer.Stop()
 			}
 			if res := w.end(); res != -int32(unix.ECANCELED) {
 				return errnoOf(res) // the wake-up came after all
 			}
 			return unix.EAGAIN
+		case <-expired:
+			parkedWakes.Add(1)
 		}
 		if w.Keep {
 			return unix.ETIMEDOUT
 		}
-		res = w.end()
+		res := w.end()
 		if res == -int32(unix.ECANCELED) {
 			return unix.ETIMEDOUT
 		}

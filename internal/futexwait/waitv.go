@@ -57,8 +57,6 @@ type waitvWorker struct {
 // vop is one wait registered with a worker.
 type vop struct {
 	op
-	word  *uint32
-	val   uint32
 	flags Flags
 	w     *waitvWorker // nil once completed
 	// inCall: the word is in the vector of the worker's futex_waitv call
@@ -81,8 +79,8 @@ func newWaitvPool() (*waitvPool, error) {
 }
 
 func (p *waitvPool) arm(addr *uint32, val uint32, flags Flags) (*op, error) {
-	o := &vop{op: op{done: make(chan int32, 1), addr: uintptr(unsafe.Pointer(addr))}, word: addr, val: val, flags: flags}
-	o.v = o
+	o := &vop{op: op{done: make(chan int32, 1), recheck: make(chan struct{}, 1)}, flags: flags}
+	o.addr, o.word, o.val, o.v = uintptr(unsafe.Pointer(addr)), addr, val, o
 	p.mu.Lock()
 	var w *waitvWorker
 	for _, x := range p.workers {
@@ -160,6 +158,27 @@ func (p *waitvPool) armed(addr uintptr) int {
 }
 
 func (p *waitvPool) inFlight() int64 { return p.inflight.Load() }
+
+// recheck signals every registered wait whose word no longer holds its
+// value (the worker was not woken for it), and returns how many
+// registered waits it looked at. It holds p.mu per worker (at most 127
+// waits), under which a cancelled or completed wait has left its worker's
+// set, so it never loads a word its caller may have unmapped.
+func (p *waitvPool) recheck() int {
+	p.mu.Lock()
+	workers := append([]*waitvWorker(nil), p.workers...)
+	p.mu.Unlock()
+	n := 0
+	for _, w := range workers {
+		p.mu.Lock()
+		for _, o := range w.ops {
+			o.signalIfChanged()
+			n++
+		}
+		p.mu.Unlock()
+	}
+	return n
+}
 
 // run is the worker: it sleeps in futex_waitv on its control word and its
 // waits, and completes those that are woken or whose value differs. After
