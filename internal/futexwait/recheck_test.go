@@ -144,15 +144,7 @@ func TestRecheckTimeoutKept(t *testing.T) {
 	w := Waiter{Keep: true, long: true} // straight to the multiplexer
 	defer w.Close()
 	word := uint32(1)
-	for {
-		e := w.Wait(&word, 1, 0, 5*time.Millisecond)
-		if e == unix.ETIMEDOUT && w.o != nil {
-			break
-		}
-		if e != unix.ETIMEDOUT && e != unix.EINTR {
-			t.Fatalf("Wait: %v, want ETIMEDOUT", e)
-		}
-	}
+	armKept(t, &w, &word)
 	walks0 := rechecker.walks.Load()
 	atomic.StoreUint32(&word, 2) // no FUTEX_WAKE
 	waitUntil(t, "2 recheck walks", 10*time.Second, func() bool { return rechecker.walks.Load() >= walks0+2 })
@@ -193,6 +185,21 @@ func TestRecheckForced(t *testing.T) {
 			if strings.Contains(line, "--- ") || strings.Contains(line, "mechanism") || strings.Contains(line, "woken by") {
 				t.Logf("%s: %s", m, strings.TrimSpace(line))
 			}
+		}
+	}
+}
+
+// armKept waits on *word (holding 1) with short timeouts until a timeout
+// leaves the Keep waiter w armed on the multiplexer.
+func armKept(t *testing.T, w *Waiter, word *uint32) {
+	t.Helper()
+	for {
+		e := w.Wait(word, 1, 0, 5*time.Millisecond)
+		if e == unix.ETIMEDOUT && w.o != nil {
+			return
+		}
+		if e != unix.ETIMEDOUT && e != unix.EINTR {
+			t.Fatalf("Wait: %v, want ETIMEDOUT", e)
 		}
 	}
 }
