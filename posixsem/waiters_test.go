@@ -11,7 +11,6 @@ import (
 	"github.com/shmmap/shmmap/internal/futexwait"
 	"github.com/shmmap/shmmap/internal/futexwait/futexwaittest"
 	"github.com/shmmap/shmmap/posixsem"
-	"golang.org/x/sys/unix"
 )
 
 // TestManySemWaiters: 10,000 goroutines, each blocked in Wait on its own
@@ -19,36 +18,15 @@ import (
 // GOMAXPROCS+8 OS threads (issue 14); then each semaphore is posted once
 // and every waiter returns.
 func TestManySemWaiters(t *testing.T) {
-	if !futexwaittest.IsChild() {
-		// Measure in a fresh process: earlier tests (cgo waiters, the
-		// thread per waiter) leave threads behind.
-		futexwaittest.RunChild(t, "^TestManySemWaiters$")
+	n := futexwaittest.Many(t, "^TestManySemWaiters$", raceEnabled)
+	if n == 0 {
 		return
 	}
-	if !futexwait.Multiplexed() {
-		_, why := futexwait.Mechanism()
-		t.Skipf("futex waits are not multiplexed here (%s): each blocked waiter holds a thread", why)
-	}
-	n := 10000
-	if testing.Short() || raceEnabled {
-		n = 2000 // the race detector makes 10,000 goroutines slow
-	}
 	const stride = 64 // a cache line each
-	fd, err := unix.MemfdCreate("sem-waiters", unix.MFD_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Ftruncate(fd, int64(n*stride)); err != nil {
-		t.Fatal(err)
-	}
-	mem, err := unix.Mmap(fd, 0, n*stride, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Munmap(mem)
+	mem := futexwaittest.SharedMem(t, n, stride)
 	sems := make([]*posixsem.Semaphore, n)
 	for i := range sems {
+		var err error
 		if sems[i], err = posixsem.Init(mem[i*stride:(i+1)*stride], 0); err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/shmmap/shmmap/internal/futexwait"
 	"github.com/shmmap/shmmap/internal/futexwait/futexwaittest"
 	"github.com/shmmap/shmmap/pthread"
-	"golang.org/x/sys/unix"
 )
 
 // TestMechanisms runs the blocking tests in a child process with each
@@ -42,12 +41,7 @@ func TestMechanisms(t *testing.T) {
 }
 
 // manyWaiters is how many goroutines TestManyWaiters blocks.
-func manyWaiters() int {
-	if testing.Short() || raceEnabled {
-		return 2000 // the race detector makes 10,000 goroutines slow
-	}
-	return 10000
-}
+func manyWaiters() int { return futexwaittest.ManyCount(raceEnabled) }
 
 // TestManyWaiters: 10,000 goroutines blocked in Cond.Wait (on one
 // condition variable, or each on its own) or in Lock on 10,000 contended
@@ -55,13 +49,8 @@ func manyWaiters() int {
 // wake and finish. It counts in a fresh process: earlier tests leave
 // threads behind.
 func TestManyWaiters(t *testing.T) {
-	if !futexwaittest.IsChild() {
-		futexwaittest.RunChild(t, "^TestManyWaiters$")
+	if futexwaittest.Many(t, "^TestManyWaiters$", raceEnabled) == 0 {
 		return
-	}
-	if !futexwait.Multiplexed() {
-		_, why := futexwait.Mechanism()
-		t.Skipf("futex waits are not multiplexed here (%s): each blocked waiter holds a thread", why)
 	}
 	if !futexwait.Scalable() {
 		_, why := futexwait.Mechanism()
@@ -70,26 +59,6 @@ func TestManyWaiters(t *testing.T) {
 	t.Run("cond", func(t *testing.T) { testManyCondWaiters(t, false) })
 	t.Run("conds", func(t *testing.T) { testManyCondWaiters(t, true) })
 	t.Run("mutexes", testManyMutexWaiters)
-}
-
-// waitersMem maps n slots of stride bytes in a memfd, shared as another
-// process would map them; it is unmapped when the test ends.
-func waitersMem(t *testing.T, n, stride int) []byte {
-	t.Helper()
-	fd, err := unix.MemfdCreate("pthread-waiters", unix.MFD_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Ftruncate(fd, int64(n*stride)); err != nil {
-		t.Fatal(err)
-	}
-	mem, err := unix.Mmap(fd, 0, n*stride, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Munmap(mem) })
-	return mem
 }
 
 // checkThreads polls until ready reports every waiter blocked and at least
@@ -133,7 +102,7 @@ func testManyCondWaiters(t *testing.T, many bool) {
 	if many {
 		slots = n
 	}
-	mem := waitersMem(t, slots, stride)
+	mem := futexwaittest.SharedMem(t, slots, stride)
 	ms := make([]*pthread.Mutex, slots)
 	cs := make([]*pthread.Cond, slots)
 	for i := range slots {
@@ -229,7 +198,7 @@ func testManyCondWaiters(t *testing.T, many bool) {
 func testManyMutexWaiters(t *testing.T) {
 	n := manyWaiters()
 	const stride = 64
-	mem := waitersMem(t, n, stride)
+	mem := futexwaittest.SharedMem(t, n, stride)
 	ms := make([]*pthread.Mutex, n)
 	for i := range ms {
 		var err error

@@ -70,19 +70,7 @@ func killPeer(t *testing.T, cmd *exec.Cmd, reaped bool) {
 func sharedRings(t *testing.T, n int) ([]byte, []*ring.Consumer) {
 	t.Helper()
 	size := ring.Size(64)
-	fd, err := unix.MemfdCreate("ring-peerwatch", unix.MFD_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Ftruncate(fd, int64(n*size)); err != nil {
-		t.Fatal(err)
-	}
-	mem, err := unix.Mmap(fd, 0, n*size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Munmap(mem) })
+	mem := futexwaittest.SharedMem(t, n, size)
 	cs := make([]*ring.Consumer, n)
 	for i := range cs {
 		r, err := ring.Init(mem[i*size : (i+1)*size])

@@ -19,19 +19,9 @@ import (
 // OS threads (issue 14); then each ring gets one message, and each reader
 // returns it.
 func TestManyBlockedReaders(t *testing.T) {
-	if !futexwaittest.IsChild() {
-		// Measure in a fresh process: earlier tests (cgo waiters, the
-		// thread per waiter) leave threads behind.
-		futexwaittest.RunChild(t, "^TestManyBlockedReaders$")
+	n := futexwaittest.Many(t, "^TestManyBlockedReaders$", raceEnabled)
+	if n == 0 {
 		return
-	}
-	if !futexwait.Multiplexed() {
-		_, why := futexwait.Mechanism()
-		t.Skipf("futex waits are not multiplexed here (%s): each blocked reader holds a thread", why)
-	}
-	n := 10000
-	if testing.Short() || raceEnabled {
-		n = 2000 // the race detector makes 10,000 goroutines slow
 	}
 	// Straight to sleep (SetSpin(0, 0)): spinning 10,000 readers proves nothing.
 	mem, consumers := sharedRings(t, n)
