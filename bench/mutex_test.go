@@ -202,11 +202,21 @@ func handoffSegment(b *testing.B) (int, []byte) {
 // that the two run at the same time and contend for the mutex (left to
 // the scheduler, two processes started together often share a CPU, and
 // then take turns by time slices rather than contend). The benchmark is
-// skipped with fewer than two CPUs. As in startOnOneCPU, the goroutine
-// locks its thread and narrows that thread's affinity for each start,
-// since a child inherits it, and restores it; if the second command fails
-// to start, the first is killed and the benchmark fails.
+// skipped with fewer than two CPUs.
 func startOnTwoCPUs(b *testing.B, cmds [2]*exec.Cmd) {
+	b.Helper()
+	if !startApart(b, cmds) {
+		b.Skip("the hand-off needs two CPUs")
+	}
+}
+
+// startApart starts the commands as startOnTwoCPUs describes and reports
+// true, or, if this process may use only one CPU, starts nothing and
+// reports false. As in startOnOneCPU, the goroutine locks its thread and
+// narrows that thread's affinity for each start, since a child inherits
+// it, and restores it; if the second command fails to start, the first is
+// killed and the benchmark fails.
+func startApart(b *testing.B, cmds [2]*exec.Cmd) bool {
 	b.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -219,7 +229,7 @@ func startOnTwoCPUs(b *testing.B, cmds [2]*exec.Cmd) {
 		}
 	}
 	if len(cpus) < 2 {
-		b.Skipf("the hand-off needs two CPUs; this process may use %v", cpus)
+		return false
 	}
 	defer func() { mustf(b, unix.SchedSetaffinity(0, &old), "sched_setaffinity (restore)") }()
 	for i, cpu := range []int{cpus[0], cpus[len(cpus)-1]} {
@@ -234,6 +244,7 @@ func startOnTwoCPUs(b *testing.B, cmds [2]*exec.Cmd) {
 			b.Fatalf("start %v: %v", cmds[i].Args, err)
 		}
 	}
+	return true
 }
 
 // runHandoff runs the two processes of a hand-off to completion and

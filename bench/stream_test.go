@@ -37,7 +37,8 @@ const streamRingCapacity = 1 << 20
 
 // BenchmarkStream: messages from one process to another through our ring
 // (in a memfd both map), a pipe and a Unix-domain socket pair. ns/op is per
-// message.
+// message. The ring rows run the writer and the reader on CPUs of their
+// own (see runStream).
 func BenchmarkStream(b *testing.B) {
 	for _, transport := range []string{"ring", "pipe", "socket"} {
 		for _, d := range directions {
@@ -49,7 +50,7 @@ func BenchmarkStream(b *testing.B) {
 						send := endpoint(b, d[0], append([]string{"ringsend"}, args...)...)
 						recv := endpoint(b, d[1], append([]string{"ringrecv"}, args...)...)
 						send.ExtraFiles, recv.ExtraFiles = []*os.File{mem}, []*os.File{mem}
-						reportStream(b, runPair(b, recv, send), ms.Size)
+						reportStream(b, runStream(b, recv, send), ms.Size)
 						return
 					}
 					r, w := fdPair(b, transport)
@@ -83,7 +84,7 @@ func BenchmarkStreamBatch(b *testing.B) {
 				send := endpoint(b, d[0], append([]string{"ringbsend"}, args...)...)
 				recv := endpoint(b, d[1], append([]string{"ringbrecv"}, args...)...)
 				send.ExtraFiles, recv.ExtraFiles = []*os.File{mem}, []*os.File{mem}
-				reportStream(b, runPair(b, recv, send), ms.Size)
+				reportStream(b, runStream(b, recv, send), ms.Size)
 			})
 		}
 	}
@@ -170,15 +171,55 @@ func fdPair(b *testing.B, transport string) (r, w *os.File) {
 // returns the number the measuring one printed.
 func runPair(b *testing.B, measuring, peer *exec.Cmd) float64 {
 	b.Helper()
-	var out strings.Builder
-	measuring.Stdout = &out
-	measuring.Stderr, peer.Stderr = os.Stderr, os.Stderr
+	return waitPair(b, measuring, peer, func() { startBoth(b, measuring, peer) })
+}
+
+// startBoth starts the measuring process, then its peer.
+func startBoth(b *testing.B, measuring, peer *exec.Cmd) {
+	b.Helper()
 	mustf(b, measuring.Start(), "start %v", measuring.Args)
 	if err := peer.Start(); err != nil {
 		measuring.Process.Kill()
 		measuring.Wait()
 		b.Fatalf("start %v: %v", peer.Args, err)
 	}
+}
+
+// runStream is runPair for a ring stream: the writer on one CPU and the
+// reader on another (startApart), where the process may use two.
+//
+// Left to the scheduler, the figure depended on where the two processes
+// ran more than on either. On the two-CPU virtual machine these rows were
+// first measured on, the same C→C stream of 4 KiB messages took anywhere
+// from 280 to 410 ns per message from run to run (and 130 ns when the two
+// briefly shared a core), and a Go end moved between the CPUs with its
+// goroutine: the runtime's preemption every 10 ms puts the goroutine on
+// the global run queue, from which another thread may take it. With each
+// end on a CPU of its own, 20 runs of the same C→C stream took 308–340
+// ns. A Go end that sees one CPU runs with GOMAXPROCS 1, as a pinned
+// service does. The pipe and socket rows are not pinned: a pipe's reader
+// and writer block in turn, and on two CPUs each of those wake-ups crosses
+// to the other CPU (64-byte messages through a pipe took 0.6–1.5 µs
+// instead of 50 ns), which would measure the machine's cross-CPU wake-up,
+// not the pipe.
+func runStream(b *testing.B, reader, writer *exec.Cmd) float64 {
+	b.Helper()
+	return waitPair(b, reader, writer, func() {
+		if !startApart(b, [2]*exec.Cmd{writer, reader}) {
+			startBoth(b, reader, writer)
+		}
+	})
+}
+
+// waitPair sets up the output of the measuring process and its peer,
+// calls start to start both, waits for both and returns the number the
+// measuring one printed.
+func waitPair(b *testing.B, measuring, peer *exec.Cmd, start func()) float64 {
+	b.Helper()
+	var out strings.Builder
+	measuring.Stdout = &out
+	measuring.Stderr, peer.Stderr = os.Stderr, os.Stderr
+	start()
 	errPeer := peer.Wait()
 	errMeas := measuring.Wait()
 	mustf(b, errPeer, "%v", peer.Args)
