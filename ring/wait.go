@@ -28,6 +28,22 @@ const futexOpWake = 1 // FUTEX_WAKE
 // after the counted spin, before it sleeps.
 const inProcessSpin = time.Millisecond
 
+// wakeSpin is how long after this process last woke a sleeping peer with
+// FUTEX_WAKE a blocked call whose peer is another process keeps spinning,
+// after the counted spin, before it sleeps (see block).
+var wakeSpin = 50 * time.Microsecond
+
+// lastFutexWake is when this process last woke a sleeper with FUTEX_WAKE,
+// in nanoseconds of monoClock; 0 if never.
+var lastFutexWake atomic.Int64
+
+// monoEpoch is monoClock's zero.
+var monoEpoch = time.Now()
+
+// monoClock returns nanoseconds on the monotonic clock since monoEpoch
+// (never 0 after the first nanosecond).
+func monoClock() int64 { return int64(time.Since(monoEpoch)) }
+
 const (
 	spinLoads  = 64
 	spinYields = 16
@@ -81,6 +97,7 @@ func wake(word *atomic.Uint32) bool {
 	old, woke := lotSwap(word, 1)
 	if woke == 0 && old != 0 {
 		futexWake(word, 1)
+		lastFutexWake.Store(monoClock())
 	}
 	return woke != 0 || old != 0
 }
@@ -135,7 +152,7 @@ type waiter struct {
 	peerRole  string
 	peerCheck atomic.Int64           // time.Duration
 	spin      atomic.Int64           // loads<<32 | yields, or -1 for the default
-	quick     atomic.Bool            // the last wait for an in-process peer ended within inProcessSpin
+	quick     atomic.Bool            // the last wait ended within inProcessSpin (peer in this process) or within the counted spin or wakeSpin (another process)
 	lot       atomic.Bool            // parks in the lot (see lot.go); cleared for good by a waker that does not know it
 	lotP      atomic.Pointer[parked] // kept for the next park
 	st        stats
@@ -232,25 +249,16 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 	}
 	for i := range loads + yields {
 		if err := try(); err != ErrFull && err != ErrEmpty {
+			if !inProc && !w.quick.Load() {
+				w.quick.Store(true)
+			}
 			return err
 		}
 		w.spinWait(i >= loads)
 	}
-	if inProc && loads+yields > 0 && w.quick.Load() {
-		// The peer is a goroutine of this process that answered the last
-		// wait within inProcessSpin: it is likely busy on another P
-		// (copying a large message), so keep yielding to it a while
-		// rather than sleep, whose wake-up costs the peer a system call
-		// and this thread tens of microseconds on a virtual machine. A
-		// peer that was slow last time (an idle ring) gets no such spin.
-		for time.Since(start) < inProcessSpin {
-			if err := try(); err != ErrFull && err != ErrEmpty {
-				return err
-			}
-			if ctx.Err() != nil {
-				break
-			}
-			runtime.Gosched()
+	if loads+yields > 0 && w.quick.Load() {
+		if done, err := w.spinMore(ctx, inProc, start, try); done {
+			return err
 		}
 	}
 	if ctx.Done() != nil {
@@ -314,6 +322,61 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 			w.st.timeouts.Add(1)
 		}
 	}
+}
+
+// spinMore is block's spin after the counted one, for a call whose last
+// wait was quick; it reports done, with try's result, if try succeeded or
+// failed with an error other than ErrFull and ErrEmpty. It leaves quick
+// set for a cross-process wait only if this spin ended it (the in-process
+// case sets quick when block returns).
+//
+//   - The peer is a goroutine of this process that answered the last wait
+//     within inProcessSpin: it is likely busy on another P (copying a
+//     large message), so keep yielding to it until inProcessSpin has
+//     passed since the call began, rather than sleep, whose wake-up costs
+//     the peer a system call and this thread tens of microseconds on a
+//     virtual machine. A peer that was slow last time (an idle ring) gets
+//     no such spin.
+//   - The peer is another process and this process woke a sleeping peer
+//     within wakeSpin: in request/response, that peer is most likely the
+//     one whose answer this call waits for, and it cannot answer before it
+//     has woken up, which on a virtual machine whose other CPU went idle
+//     takes tens of microseconds, longer than the counted spin. Sleeping
+//     in the meantime makes the peer wake us in turn, and each side then
+//     sleeps through the other's wake-up, round trip after round trip (a
+//     64-byte round trip that takes 0.8 µs took 80 µs more per sleep, and
+//     one sleep led to hundreds). So keep spinning, yield turns, until
+//     wakeSpin has passed since that wake-up. A peer that did not answer
+//     within it last time gets no such spin, until a wait ends within the
+//     counted spin again.
+func (w *waiter) spinMore(ctx context.Context, inProc bool, start time.Time, try func() error) (done bool, err error) {
+	if inProc {
+		for time.Since(start) < inProcessSpin {
+			if err := try(); err != ErrFull && err != ErrEmpty {
+				return true, err
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			runtime.Gosched()
+		}
+		return false, nil
+	}
+	woke := lastFutexWake.Load()
+	if woke == 0 || monoClock()-woke >= int64(wakeSpin) {
+		return false, nil
+	}
+	for monoClock()-woke < int64(wakeSpin) {
+		if err := try(); err != ErrFull && err != ErrEmpty {
+			return true, err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		w.spinWait(true)
+	}
+	w.quick.Store(false)
+	return false, nil
 }
 
 // peerAlive returns ErrPeerDead if the peer's pid word names a process that
