@@ -74,6 +74,9 @@
 #ifndef SHMRING_SPIN_YIELDS
 #define SHMRING_SPIN_YIELDS 16
 #endif
+#ifndef SHMRING_WAKE_SPIN_US
+#define SHMRING_WAKE_SPIN_US 50
+#endif
 #ifndef SHMRING_PEER_CHECK_MS
 #define SHMRING_PEER_CHECK_MS 50
 #endif
@@ -109,6 +112,8 @@ struct shmring {
 	int closed;
 	int peer_check_ms; /* 0: SHMRING_PEER_CHECK_MS; < 0: no peer checks (peer in another PID namespace) */
 	int spin_loads, spin_yields; /* re-checks before sleeping (set by init/attach to SHMRING_SPIN_*) */
+	int wake_spin_us; /* spin through a woken peer's wake-up (SHMRING_WAKE_SPIN_US; 0: off), see shmring__block */
+	int quick;        /* the last wait ended within the spin */
 	const char *detail; /* what the last ECORRUPT/EINVAL was about */
 	uint64_t sleeps, wakes, timeouts;
 };
@@ -175,6 +180,17 @@ static inline int shmring__wait(_Atomic uint32_t *w, uint32_t val, long ms) {
 
 static inline void shmring__wake(_Atomic uint32_t *w, int n) { shmring__futex(w, FUTEX_WAKE, (uint32_t)n, NULL); }
 
+/* shmring__now_ns: CLOCK_MONOTONIC in nanoseconds. */
+static inline int64_t shmring__now_ns(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* shmring__last_wake_ns: when this program (this translation unit) last
+ * woke a sleeping peer with FUTEX_WAKE, shmring__now_ns; 0 if never. */
+static _Atomic int64_t shmring__last_wake_ns __attribute__((unused));
+
 static inline void shmring__view(struct shmring *r, void *mem, size_t len, uint32_t capacity) {
 	memset(r, 0, sizeof *r);
 	r->base = mem;
@@ -184,6 +200,7 @@ static inline void shmring__view(struct shmring *r, void *mem, size_t len, uint3
 	r->mask = capacity - 1;
 	r->spin_loads = SHMRING_SPIN_LOADS;
 	r->spin_yields = SHMRING_SPIN_YIELDS;
+	r->wake_spin_us = SHMRING_WAKE_SPIN_US;
 }
 
 static inline int shmring__check_positions(struct shmring *r, uint64_t head, uint64_t tail) {
@@ -338,6 +355,7 @@ static inline void shmring__wake_if(struct shmring *r, size_t off) {
 	_Atomic uint32_t *w = shmring__u32(r, off);
 	if (atomic_load(w) != 0 && atomic_exchange(w, 0) != 0) {
 		shmring__wake(w, 1);
+		atomic_store_explicit(&shmring__last_wake_ns, shmring__now_ns(), memory_order_relaxed);
 		r->wakes++;
 	}
 }
@@ -559,18 +577,39 @@ static inline int shmring__peer_alive(struct shmring *r, size_t peer_off) {
 }
 
 /* shmring__block: the slow path shared by the blocking calls. try returns
- * EFULL/EEMPTY for "not yet". */
+ * EFULL/EEMPTY for "not yet".
+ *
+ * After the counted spin, a call whose last wait ended within its spin
+ * keeps spinning (sched_yield) until wake_spin_us have passed since this
+ * program last woke a sleeping peer: in request/response, that peer is
+ * most likely the one whose answer the call waits for, and it cannot
+ * answer before it has woken up (on a virtual machine whose other CPU went
+ * idle, tens of microseconds). Sleeping meanwhile would make the peer wake
+ * us in turn, and each side would then sleep through the other's wake-up
+ * round trip after round trip. A peer that does not answer within the
+ * spin clears quick, so a slow peer costs one such spin, not one per wait.
+ * The Go ring does the same (package ring, "Spinning through a wake-up"). */
 typedef int (*shmring__try)(struct shmring *r, void *arg);
 
 static inline int shmring__block(struct shmring *r, size_t word_off, size_t peer_off, int timeout_ms, shmring__try try, void *arg) {
 	int rc;
 	for (int i = 0; i < r->spin_loads + r->spin_yields; i++) {
 		rc = try(r, arg);
-		if (rc != SHMRING_EFULL && rc != SHMRING_EEMPTY) return rc;
+		if (rc != SHMRING_EFULL && rc != SHMRING_EEMPTY) { r->quick = 1; return rc; }
 		if (i >= r->spin_loads) sched_yield();
 #if defined(__x86_64__) || defined(__i386__)
 		else __builtin_ia32_pause();
 #endif
+	}
+	int64_t woke = atomic_load_explicit(&shmring__last_wake_ns, memory_order_relaxed);
+	int64_t window = (int64_t)r->wake_spin_us * 1000;
+	if (r->spin_loads + r->spin_yields > 0 && r->quick && woke != 0 && shmring__now_ns() - woke < window) {
+		while (shmring__now_ns() - woke < window) {
+			rc = try(r, arg);
+			if (rc != SHMRING_EFULL && rc != SHMRING_EEMPTY) return rc;
+			sched_yield();
+		}
+		r->quick = 0;
 	}
 	_Atomic uint32_t *w = shmring__u32(r, word_off);
 	int check = r->peer_check_ms >= 0;

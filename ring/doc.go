@@ -124,7 +124,7 @@
 // FUTEX_WAKE, if its previous wait ended within its spin; with that, the
 // same runs slept 0 to 8 times. A peer that does not answer within the 50
 // µs clears that condition, so a slow peer costs one such spin, not one
-// per wait. The C ring (cring/ring.h) does not do this.
+// per wait. The C ring (cring/ring.h) does the same (wake_spin_us).
 //
 // Roles: Producer and Consumer store this process's pid into their pid
 // word (compare-and-swap from 0, from closed, or from a pid whose process
