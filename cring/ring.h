@@ -113,7 +113,7 @@ struct shmring {
 	int peer_check_ms; /* 0: SHMRING_PEER_CHECK_MS; < 0: no peer checks (peer in another PID namespace) */
 	int spin_loads, spin_yields; /* re-checks before sleeping (set by init/attach to SHMRING_SPIN_*) */
 	int wake_spin_us; /* spin through a woken peer's wake-up (SHMRING_WAKE_SPIN_US; 0: off), see shmring__block */
-	int quick;        /* the last wait ended within the spin */
+	int quick;        /* no spin through a wake-up went unanswered since a wait ended within the counted spin */
 	const char *detail; /* what the last ECORRUPT/EINVAL was about */
 	uint64_t sleeps, wakes, timeouts;
 };
@@ -187,9 +187,10 @@ static inline int64_t shmring__now_ns(void) {
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* shmring__last_wake_ns: when this program (this translation unit) last
- * woke a sleeping peer with FUTEX_WAKE, shmring__now_ns; 0 if never. */
-static _Atomic int64_t shmring__last_wake_ns __attribute__((unused));
+/* shmring__last_wake_ns: when this program last woke a sleeping peer with
+ * FUTEX_WAKE, shmring__now_ns; 0 if never. A weak definition, so that every
+ * translation unit that includes this header shares one. */
+__attribute__((weak)) _Atomic int64_t shmring__last_wake_ns;
 
 static inline void shmring__view(struct shmring *r, void *mem, size_t len, uint32_t capacity) {
 	memset(r, 0, sizeof *r);
@@ -579,9 +580,10 @@ static inline int shmring__peer_alive(struct shmring *r, size_t peer_off) {
 /* shmring__block: the slow path shared by the blocking calls. try returns
  * EFULL/EEMPTY for "not yet".
  *
- * After the counted spin, a call whose last wait ended within its spin
- * keeps spinning (sched_yield) until wake_spin_us have passed since this
- * program last woke a sleeping peer: in request/response, that peer is
+ * After the counted spin, a call keeps spinning (sched_yield) until
+ * wake_spin_us (at most timeout_ms) have passed since this program last
+ * woke a sleeping peer, unless its last such spin went unanswered (quick
+ * 0; a wait that ends within the counted spin sets quick again): in request/response, that peer is
  * most likely the one whose answer the call waits for, and it cannot
  * answer before it has woken up (on a virtual machine whose other CPU went
  * idle, tens of microseconds). Sleeping meanwhile would make the peer wake
@@ -601,10 +603,14 @@ static inline int shmring__block(struct shmring *r, size_t word_off, size_t peer
 		else __builtin_ia32_pause();
 #endif
 	}
+	struct timespec t0, last;
+	clock_gettime(CLOCK_MONOTONIC, &t0); /* timeout_ms counts from here, the spin below included */
+	int64_t now = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
 	int64_t woke = atomic_load_explicit(&shmring__last_wake_ns, memory_order_relaxed);
-	int64_t window = (int64_t)r->wake_spin_us * 1000;
-	if (r->spin_loads + r->spin_yields > 0 && r->quick && woke != 0 && shmring__now_ns() - woke < window) {
-		while (shmring__now_ns() - woke < window) {
+	int64_t end = woke + (int64_t)r->wake_spin_us * 1000;
+	if (timeout_ms >= 0 && now + (int64_t)timeout_ms * 1000000 < end) end = now + (int64_t)timeout_ms * 1000000;
+	if (r->spin_loads + r->spin_yields > 0 && r->quick && woke != 0 && now < end) {
+		while (shmring__now_ns() < end) {
 			rc = try(r, arg);
 			if (rc != SHMRING_EFULL && rc != SHMRING_EEMPTY) return rc;
 			sched_yield();
@@ -614,8 +620,6 @@ static inline int shmring__block(struct shmring *r, size_t word_off, size_t peer
 	_Atomic uint32_t *w = shmring__u32(r, word_off);
 	int check = r->peer_check_ms >= 0;
 	long every = r->peer_check_ms > 0 ? r->peer_check_ms : r->peer_check_ms < 0 ? 3600000L : SHMRING_PEER_CHECK_MS;
-	struct timespec t0, last;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	last = t0;
 	for (;;) {
 		atomic_store(w, 1); /* announce the sleep, then re-check (see wake_if) */

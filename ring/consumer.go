@@ -55,7 +55,10 @@ func (r *Ring) Consumer() (*Consumer, error) {
 // force the sleep/wake path); negative values restore the default (64, 16).
 // With the other side in this process, a blocked call parks (see the
 // package documentation) after loads+yields runtime.Gosched turns, none
-// by default.
+// by default. With the other side in another process, a call that blocks
+// within 50 µs of this process's FUTEX_WAKE of a sleeping peer spins on
+// until those 50 µs have passed ("Spinning through a wake-up" in the
+// package documentation); SetSpin(0, 0) turns that off too.
 func (c *Consumer) SetSpin(loads, yields int) { c.w.setSpin(loads, yields) }
 
 // SetPeerCheck sets how a blocked call notices that the producer

@@ -121,10 +121,12 @@
 // and a C process, 1,446 sleeps, and 1.2 µs per round trip instead of
 // 0.7). So a blocked call whose peer is another process keeps spinning
 // (yield turns) until 50 µs have passed since this process's last
-// FUTEX_WAKE, if its previous wait ended within its spin; with that, the
-// same runs slept 0 to 8 times. A peer that does not answer within the 50
-// µs clears that condition, so a slow peer costs one such spin, not one
-// per wait. The C ring (cring/ring.h) does the same (wake_spin_us).
+// FUTEX_WAKE (or its context's deadline, if sooner); with that, the same
+// runs slept 0 to 8 times. A call whose last such spin went unanswered
+// does not spin so again until one of its waits ends within the counted
+// spin, so a slow peer costs one such spin, not one per wait. SetSpin(0,
+// 0) turns it off with the rest of the spin. The C ring (cring/ring.h)
+// does the same (wake_spin_us).
 //
 // Roles: Producer and Consumer store this process's pid into their pid
 // word (compare-and-swap from 0, from closed, or from a pid whose process

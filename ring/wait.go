@@ -30,8 +30,11 @@ const inProcessSpin = time.Millisecond
 
 // wakeSpin is how long after this process last woke a sleeping peer with
 // FUTEX_WAKE a blocked call whose peer is another process keeps spinning,
-// after the counted spin, before it sleeps (see block).
-var wakeSpin = 50 * time.Microsecond
+// after the counted spin, before it sleeps (see spinMore), in nanoseconds;
+// 0 turns the spin off.
+var wakeSpin atomic.Int64
+
+func init() { wakeSpin.Store(int64(50 * time.Microsecond)) }
 
 // lastFutexWake is when this process last woke a sleeper with FUTEX_WAKE,
 // in nanoseconds of monoClock; 0 if never.
@@ -152,7 +155,7 @@ type waiter struct {
 	peerRole  string
 	peerCheck atomic.Int64           // time.Duration
 	spin      atomic.Int64           // loads<<32 | yields, or -1 for the default
-	quick     atomic.Bool            // the last wait ended within inProcessSpin (peer in this process) or within the counted spin or wakeSpin (another process)
+	quick     atomic.Bool            // peer in this process: the last wait ended within inProcessSpin; another process: no spin through a wake-up went unanswered since a wait last ended within the counted spin
 	lot       atomic.Bool            // parks in the lot (see lot.go); cleared for good by a waker that does not know it
 	lotP      atomic.Pointer[parked] // kept for the next park
 	st        stats
@@ -346,9 +349,9 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 //     sleeps through the other's wake-up, round trip after round trip (a
 //     64-byte round trip that takes 0.8 µs took 80 µs more per sleep, and
 //     one sleep led to hundreds). So keep spinning, yield turns, until
-//     wakeSpin has passed since that wake-up. A peer that did not answer
-//     within it last time gets no such spin, until a wait ends within the
-//     counted spin again.
+//     wakeSpin has passed since that wake-up (or ctx's deadline, if
+//     sooner). A peer that did not answer within such a spin gets no more
+//     of them until a wait ends within the counted spin again.
 func (w *waiter) spinMore(ctx context.Context, inProc bool, start time.Time, try func() error) (done bool, err error) {
 	if inProc {
 		for time.Since(start) < inProcessSpin {
@@ -362,11 +365,15 @@ func (w *waiter) spinMore(ctx context.Context, inProc bool, start time.Time, try
 		}
 		return false, nil
 	}
-	woke := lastFutexWake.Load()
-	if woke == 0 || monoClock()-woke >= int64(wakeSpin) {
+	woke, spin := lastFutexWake.Load(), wakeSpin.Load()
+	end := woke + spin
+	if dl, ok := ctx.Deadline(); ok {
+		end = min(end, monoClock()+int64(time.Until(dl)))
+	}
+	if woke == 0 || monoClock() >= end {
 		return false, nil
 	}
-	for monoClock()-woke < int64(wakeSpin) {
+	for monoClock() < end {
 		if err := try(); err != ErrFull && err != ErrEmpty {
 			return true, err
 		}
