@@ -329,9 +329,9 @@ func (w *waiter) block(ctx context.Context, try func() error) error {
 
 // spinMore is block's spin after the counted one, for a call whose last
 // wait was quick; it reports done, with try's result, if try succeeded or
-// failed with an error other than ErrFull and ErrEmpty. It leaves quick
-// set for a cross-process wait only if this spin ended it (the in-process
-// case sets quick when block returns).
+// failed with an error other than ErrFull and ErrEmpty. A cross-process
+// spin that runs out (or is cut short by ctx) clears quick; the
+// in-process case sets quick when block returns.
 //
 //   - The peer is a goroutine of this process that answered the last wait
 //     within inProcessSpin: it is likely busy on another P (copying a
