@@ -115,14 +115,7 @@ func TestLotForeignWaker(t *testing.T) {
 		}
 		defer unix.Munmap(maps[i])
 	}
-	r, err := ring.Init(maps[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := r.Consumer()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := initConsumer(t, maps[0])
 	defer c.Close()
 	c.SetSpin(0, 0)
 	other, err := ring.Attach(maps[1])

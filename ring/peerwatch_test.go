@@ -287,19 +287,16 @@ func TestPeerWatchAttach(t *testing.T) {
 	t.Run("go", func(t *testing.T) {
 		defer ring.SetNoPeerRecheck(time.Hour)()
 		mem := make([]byte, ring.Size(256))
-		r, err := ring.Init(mem)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := r.Consumer()
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := initConsumer(t, mem)
 		defer c.Close()
 		c.SetSpin(0, 0)
 		errc := make(chan error, 1)
 		go func() { _, _, err := c.Read(nil); errc <- err }()
 		asleep(t, c.Stats)
+		r, err := ring.Attach(mem)
+		if err != nil {
+			t.Fatal(err)
+		}
 		p, err := r.Producer()
 		if err != nil {
 			t.Fatal(err)

@@ -57,6 +57,21 @@ func newRing(t testing.TB, capacity int) ([]byte, *ring.Ring, *ring.Producer, *r
 	return mem, r, p, c
 }
 
+// initConsumer formats mem as a ring and returns its Consumer, with no
+// Producer yet. The caller closes it, before mem goes.
+func initConsumer(t testing.TB, mem []byte) *ring.Consumer {
+	t.Helper()
+	r, err := ring.Init(mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Consumer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func mustWrite(t testing.TB, p *ring.Producer, typ uint32, msg []byte) {
 	t.Helper()
 	if err := p.TryWrite(typ, msg); err != nil {
