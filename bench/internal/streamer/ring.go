@@ -71,7 +71,7 @@ func ringMain(mode string, args []string) {
 			c.SetSpin(1<<30, 0)
 		}
 	}
-	buf := make([]byte, size)
+	buf := messageBuffer(size)
 	// The streaming modes run loops of their own, with nothing in them
 	// but the ring call and the sequence number, as c/stream.c's do.
 	switch mode {
@@ -166,7 +166,7 @@ func ringBatchMain(mode string, args []string) {
 		// The batch is made once; each round only numbers its messages.
 		msgs := make([]ring.Message, batch)
 		for j := range msgs {
-			msgs[j] = ring.Message{Type: 1, Data: make([]byte, size)}
+			msgs[j] = ring.Message{Type: 1, Data: messageBuffer(size)}
 		}
 		for i := 0; i < count; {
 			m := msgs[:min(batch, count-i)]

@@ -45,7 +45,7 @@ func ringWakeMain(args []string) {
 		check(err)
 	}
 	fmt.Println("ready")
-	buf := make([]byte, size)
+	buf := messageBuffer(size)
 	for {
 		typ, n, err := in.Read(buf)
 		if err == io.EOF {
