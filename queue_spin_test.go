@@ -163,9 +163,9 @@ func TestQueueSpinContext(t *testing.T) {
 			t.Errorf("cancelled while spinning: %+v, want context.Canceled", r)
 		}
 
+		start := time.Now() // before the deadline is set: a preemption in between must not shorten the wait measured
 		ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
-		start := time.Now()
 		_, _, err := q.ReceiveContext(ctx, buf, 0)
 		if err != context.DeadlineExceeded || time.Since(start) < 20*time.Millisecond {
 			t.Errorf("deadline while spinning: %v after %v, want context.DeadlineExceeded after 20ms", err, time.Since(start))

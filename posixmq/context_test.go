@@ -75,9 +75,9 @@ func TestCancelWhileBlocked(t *testing.T) {
 func TestDeadline(t *testing.T) {
 	q := create(t, qname(t), 0, 1, 8)
 	const d = 50 * time.Millisecond
+	start := time.Now() // before the deadline is set: a preemption in between must not shorten the wait measured
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	start := time.Now()
 	_, _, err := q.ReceiveContext(ctx, make([]byte, 8))
 	if elapsed := time.Since(start); err != context.DeadlineExceeded || elapsed < d || elapsed > d+prompt {
 		t.Fatalf("ReceiveContext = %v after %v; want context.DeadlineExceeded after %v", err, elapsed, d)

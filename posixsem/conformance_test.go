@@ -393,9 +393,9 @@ func TestWaitContextDeadline(t *testing.T) {
 				t.Fatal(err)
 			}
 			const timeout = 100 * time.Millisecond
+			start := time.Now() // before the deadline is set: a preemption in between must not shorten the wait measured
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			start := time.Now()
 			err = s.WaitContext(ctx)
 			elapsed := time.Since(start)
 			if !errors.Is(err, context.DeadlineExceeded) {

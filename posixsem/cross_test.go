@@ -475,9 +475,9 @@ func TestCrossTimeouts(t *testing.T) {
 		p := startPeer(t)
 		p.do(t, "open %s", name)
 		p.do(t, "wait")
+		start := time.Now() // before the deadline is set: a preemption in between must not shorten the wait measured
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 		defer cancel()
-		start := time.Now()
 		if err := s.WaitContext(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Go WaitContext while C holds: %v, want DeadlineExceeded", err)
 		}

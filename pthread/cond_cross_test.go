@@ -293,9 +293,9 @@ func TestCondTimedWait(t *testing.T) {
 			}
 			lock := lockAt(mem)
 			lock.Lock()
+			start := time.Now() // before the deadline is set: a preemption in between must not shorten the wait measured
 			ctx, cancel := context.WithTimeout(context.Background(), wait)
 			defer cancel()
-			start := time.Now()
 			err = c.WaitLocker(ctx, lock)
 			took := time.Since(start)
 			if !errors.Is(err, context.DeadlineExceeded) {
