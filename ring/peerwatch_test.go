@@ -94,6 +94,16 @@ func setProducerPID(mem []byte, n, pid int) {
 	}
 }
 
+// everyReader reports whether ok holds for the Stats of every consumer.
+func everyReader(cs []*ring.Consumer, ok func(ring.Stats) bool) bool {
+	for _, c := range cs {
+		if !ok(c.Stats()) {
+			return false
+		}
+	}
+	return true
+}
+
 // blockReaders starts a blocked Read on each consumer; their errors come
 // on the channel returned, and the cleanup closes the consumers and waits
 // for the readers.
@@ -184,12 +194,7 @@ func TestPeerWatchIdleReaders(t *testing.T) {
 	setProducerPID(mem, n, peer.Process.Pid)
 	errs := blockReaders(t, cs)
 	until(t, "every reader asleep, watching one peer", func() bool {
-		for _, c := range cs {
-			if c.Stats().Sleeps == 0 {
-				return false
-			}
-		}
-		return ring.PeerWatches() == 1
+		return everyReader(cs, func(st ring.Stats) bool { return st.Sleeps > 0 }) && ring.PeerWatches() == 1
 	})
 	if futexwait.Multiplexed() {
 		limit := runtime.GOMAXPROCS(0) + 8 + futexwait.ThreadsFor(n)
@@ -263,12 +268,7 @@ func TestPeerWatchFallback(t *testing.T) {
 	setProducerPID(mem, n, peer.Process.Pid)
 	errs := blockReaders(t, cs)
 	until(t, "every reader past a peer check", func() bool {
-		for _, c := range cs {
-			if c.Stats().Timeouts == 0 {
-				return false
-			}
-		}
-		return true
+		return everyReader(cs, func(st ring.Stats) bool { return st.Timeouts > 0 })
 	})
 	if w := ring.PeerWatches(); w != 0 {
 		t.Errorf("%d peers watched with the watches off", w)
